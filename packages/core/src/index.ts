@@ -1,0 +1,29 @@
+export {
+  BROWSER_BACKEND_ORDER,
+  type BackendAttempt,
+  type BackendCandidate,
+  type BackendInfo,
+  canTrainConv,
+  detectEnvironment,
+  NODE_BACKEND_ORDER,
+  parseBackendName,
+  type SelectBackendOptions,
+  selectBackend,
+} from './backend.js';
+export * as energies from './energies/index.js';
+export type { BilinearEnergyOptions, Energy, EnergyOptions } from './energies/index.js';
+export { EbmError, type EbmErrorCode, isEbmError } from './errors.js';
+export { type FreeEnergyOptions, freeEnergy } from './free-energy.js';
+export { cosineSimilarityMatrix, l2Normalize, logSumExp } from './math.js';
+export * as ops from './ops.js';
+export { Rng } from './random.js';
+export {
+  ReplayBuffer,
+  type ReplayBufferOptions,
+  type ReplayBufferState,
+  type ReplayInit,
+  type ReplaySample,
+} from './replay-buffer.js';
+export * from './samplers/index.js';
+export * as validate from './validate.js';
+export { setFiniteChecks } from './validate.js';
