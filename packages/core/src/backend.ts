@@ -5,7 +5,12 @@ import { EbmError } from './errors.js';
 export type BackendCandidate = 'node-gpu' | 'node' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
 export const NODE_BACKEND_ORDER: readonly BackendCandidate[] = ['node-gpu', 'node', 'wasm', 'cpu'];
-export const BROWSER_BACKEND_ORDER: readonly BackendCandidate[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+export const BROWSER_BACKEND_ORDER: readonly BackendCandidate[] = [
+  'webgpu',
+  'webgl',
+  'wasm',
+  'cpu',
+];
 
 /** The tfjs backend name each candidate registers. */
 const TFJS_NAME: Record<BackendCandidate, string> = {
@@ -32,7 +37,8 @@ const ALIASES: Record<string, BackendCandidate> = {
 
 // Variable specifiers keep bundlers from trying to resolve Node-only and optional packages;
 // the wasm and cpu backends are dependencies of this package, so their imports stay literal.
-const importOptional = (specifier: string): Promise<unknown> => import(/* @vite-ignore */ specifier);
+const importOptional = (specifier: string): Promise<unknown> =>
+  import(/* @vite-ignore */ specifier);
 
 const DEFAULT_LOADERS: Record<BackendCandidate, () => Promise<unknown>> = {
   'node-gpu': () => importOptional('@tensorflow/tfjs-node-gpu'),
@@ -108,7 +114,10 @@ export function parseBackendName(name: string): BackendCandidate {
 
 /** Whether the backend named (default: the active one) can differentiate a Conv2D. */
 export function canTrainConv(backend: string = tf.getBackend()): boolean {
-  return tf.getKernel('Conv2DBackpropFilter', backend) !== undefined && tf.getKernel('Conv2DBackpropInput', backend) !== undefined;
+  return (
+    tf.getKernel('Conv2DBackpropFilter', backend) !== undefined &&
+    tf.getKernel('Conv2DBackpropInput', backend) !== undefined
+  );
 }
 
 /**
@@ -122,21 +131,31 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   const environment = detectEnvironment();
   const env =
     options.env ??
-    (environment === 'node' ? (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env : undefined) ??
+    (environment === 'node'
+      ? (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+      : undefined) ??
     {};
   const forcedName = options.backend ?? (env['EBM_BACKEND'] || undefined);
   const forced = forcedName === undefined ? undefined : parseBackendName(forcedName);
   const order = forced
     ? [forced]
     : [...(options.order ?? (environment === 'node' ? NODE_BACKEND_ORDER : BROWSER_BACKEND_ORDER))];
-  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
-    throw new EbmError('INVALID_ARGUMENT', `selectBackend: threads must be a positive integer, received ${options.threads}.`);
+  if (
+    options.threads !== undefined &&
+    !(Number.isInteger(options.threads) && options.threads >= 1)
+  ) {
+    throw new EbmError(
+      'INVALID_ARGUMENT',
+      `selectBackend: threads must be a positive integer, received ${options.threads}.`,
+    );
   }
 
   const attempts: BackendAttempt[] = [];
   for (const candidate of order) {
     const reason = await tryCandidate(candidate, options);
-    attempts.push(reason === undefined ? { candidate, ok: true } : { candidate, ok: false, reason });
+    attempts.push(
+      reason === undefined ? { candidate, ok: true } : { candidate, ok: false, reason },
+    );
     if (reason === undefined) return describe(candidate, environment, attempts);
   }
   const tried = attempts.map((a) => `${a.candidate}: ${a.reason}`).join('; ');
@@ -149,7 +168,10 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   );
 }
 
-async function tryCandidate(candidate: BackendCandidate, options: SelectBackendOptions): Promise<string | undefined> {
+async function tryCandidate(
+  candidate: BackendCandidate,
+  options: SelectBackendOptions,
+): Promise<string | undefined> {
   const name = TFJS_NAME[candidate];
   try {
     // wasm is configured (threads, paths) before it initialises, so its module is always loaded.
@@ -158,7 +180,8 @@ async function tryCandidate(candidate: BackendCandidate, options: SelectBackendO
       const module = (await load()) as Record<string, unknown>;
       if (candidate === 'wasm') configureWasm(module, options);
     }
-    if (tf.findBackendFactory(name) === null) return `importing its package did not register the "${name}" backend`;
+    if (tf.findBackendFactory(name) === null)
+      return `importing its package did not register the "${name}" backend`;
     const ok = await tf.setBackend(name);
     if (!ok) return `the "${name}" backend failed to initialise`;
     await tf.ready();
@@ -186,7 +209,9 @@ async function describe(
   attempts: BackendAttempt[],
 ): Promise<BackendInfo> {
   const backend = tf.getBackend();
-  const notes: string[] = attempts.filter((a) => !a.ok).map((a) => `${a.candidate} unavailable (${a.reason}); fell back`);
+  const notes: string[] = attempts
+    .filter((a) => !a.ok)
+    .map((a) => `${a.candidate} unavailable (${a.reason}); fell back`);
   let threads: number | null;
   if (candidate === 'wasm') {
     const wasm = (await DEFAULT_LOADERS.wasm()) as { getThreadsCount?: () => number };
@@ -199,14 +224,19 @@ async function describe(
     threads = null;
   }
   const trainConv = canTrainConv(backend);
-  if (candidate === 'cpu') notes.push('the cpu backend is pure JavaScript: too slow to train conv nets (~1 img/s)');
-  if (!trainConv) notes.push(`the ${backend} backend has no Conv2D gradient kernels: it cannot train conv nets`);
+  if (candidate === 'cpu')
+    notes.push('the cpu backend is pure JavaScript: too slow to train conv nets (~1 img/s)');
+  if (!trainConv)
+    notes.push(`the ${backend} backend has no Conv2D gradient kernels: it cannot train conv nets`);
   return { candidate, backend, environment, threads, canTrainConv: trainConv, attempts, notes };
 }
 
 async function hardwareThreads(): Promise<number> {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
-  const os = (await importOptional('node:os')) as { availableParallelism?: () => number; cpus: () => unknown[] };
+  const os = (await importOptional('node:os')) as {
+    availableParallelism?: () => number;
+    cpus: () => unknown[];
+  };
   return os.availableParallelism?.() ?? os.cpus().length;
 }

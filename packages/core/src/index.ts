@@ -1,8 +1,10 @@
+import './register-gradients.js';
+
 export {
-  BROWSER_BACKEND_ORDER,
   type BackendAttempt,
   type BackendCandidate,
   type BackendInfo,
+  BROWSER_BACKEND_ORDER,
   canTrainConv,
   detectEnvironment,
   NODE_BACKEND_ORDER,
@@ -10,8 +12,8 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './backend.js';
-export * as energies from './energies/index.js';
 export type { BilinearEnergyOptions, Energy, EnergyOptions } from './energies/index.js';
+export * as energies from './energies/index.js';
 export { EbmError, type EbmErrorCode, isEbmError } from './errors.js';
 export { type FreeEnergyOptions, freeEnergy } from './free-energy.js';
 export { cosineSimilarityMatrix, l2Normalize, logSumExp } from './math.js';
@@ -25,5 +27,6 @@ export {
   type ReplaySample,
 } from './replay-buffer.js';
 export * from './samplers/index.js';
+export { guardGradientTape } from './tape.js';
 export * as validate from './validate.js';
 export { setFiniteChecks } from './validate.js';

@@ -125,13 +125,20 @@ export class ReplayBuffer {
     }
     const values = samples.dataSync();
     indices.forEach((slot, r) => {
-      this.data.set(values.subarray(r * this.stateSize, (r + 1) * this.stateSize), slot * this.stateSize);
+      this.data.set(
+        values.subarray(r * this.stateSize, (r + 1) * this.stateSize),
+        slot * this.stateSize,
+      );
     });
   }
 
   /** A copy of chain `index`, as a flat Float32Array. */
   get(index: number): Float32Array {
-    assertNumber(index, 'ReplayBuffer.get: index', { min: 0, max: this.capacity - 1, integer: true });
+    assertNumber(index, 'ReplayBuffer.get: index', {
+      min: 0,
+      max: this.capacity - 1,
+      integer: true,
+    });
     return this.data.slice(index * this.stateSize, (index + 1) * this.stateSize);
   }
 
@@ -165,7 +172,10 @@ export class ReplayBuffer {
   }
 }
 
-function resolveInit(init: ReplayBufferOptions['init'], range: readonly [number, number]): ReplayInit {
+function resolveInit(
+  init: ReplayBufferOptions['init'],
+  range: readonly [number, number],
+): ReplayInit {
   if (typeof init === 'function') return init;
   if (init === 'normal') {
     return (out, rng) => {
@@ -175,7 +185,10 @@ function resolveInit(init: ReplayBufferOptions['init'], range: readonly [number,
   if (init === 'uniform') {
     const [lo, hi] = range;
     if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) {
-      throw new EbmError('INVALID_ARGUMENT', `ReplayBuffer: range must be [min, max] with min < max, received ${JSON.stringify(range)}.`);
+      throw new EbmError(
+        'INVALID_ARGUMENT',
+        `ReplayBuffer: range must be [min, max] with min < max, received ${JSON.stringify(range)}.`,
+      );
     }
     return (out, rng) => {
       for (let i = 0; i < out.length; i++) out[i] = lo + (hi - lo) * rng.next();

@@ -36,7 +36,11 @@ export function shapeString(shape: readonly number[]): string {
 }
 
 /** Asserts the rank of `x`; `rank` may list several accepted ranks. */
-export function assertRank(x: unknown, rank: number | readonly number[], what: string): asserts x is tf.Tensor {
+export function assertRank(
+  x: unknown,
+  rank: number | readonly number[],
+  what: string,
+): asserts x is tf.Tensor {
   assertTensor(x, what);
   const ranks = typeof rank === 'number' ? [rank] : rank;
   if (!ranks.includes(x.rank)) {
@@ -131,10 +135,14 @@ export function assertNumber(
     (min !== undefined && (exclusiveMin ? value <= min : value < min)) ||
     (max !== undefined && value > max);
   if (bad) {
-    throw new EbmError('INVALID_ARGUMENT', `${what} must be ${describe()}, received ${String(value)}.`, {
-      argument: what,
-      received: value,
-    });
+    throw new EbmError(
+      'INVALID_ARGUMENT',
+      `${what} must be ${describe()}, received ${String(value)}.`,
+      {
+        argument: what,
+        received: value,
+      },
+    );
   }
 }
 

@@ -20,8 +20,16 @@ export function checkGradient(
   x: tf.Tensor,
   options: GradientCheckOptions = {},
 ): number {
-  const { eps = 1e-2, atol = 2e-3, rtol = 2e-2, maxCoordinates = Number.POSITIVE_INFINITY } = options;
-  const analytic = tf.tidy(() => tf.grad(f)(x)).dataSync().slice();
+  const {
+    eps = 1e-2,
+    atol = 2e-3,
+    rtol = 2e-2,
+    maxCoordinates = Number.POSITIVE_INFINITY,
+  } = options;
+  const analytic = tf
+    .tidy(() => tf.grad(f)(x))
+    .dataSync()
+    .slice();
   const base = x.dataSync().slice();
   const size = base.length;
   const stride = Math.max(1, Math.floor(size / Math.min(size, maxCoordinates)));
@@ -36,7 +44,9 @@ export function checkGradient(
     const err = Math.abs(analytic[i]! - numeric);
     worst = Math.max(worst, err);
     if (!(err <= atol + rtol * Math.abs(numeric))) {
-      expect.fail(`gradient coordinate ${i}: analytic ${analytic[i]}, finite difference ${numeric} (|diff| ${err})`);
+      expect.fail(
+        `gradient coordinate ${i}: analytic ${analytic[i]}, finite difference ${numeric} (|diff| ${err})`,
+      );
     }
   }
   return worst;

@@ -19,7 +19,9 @@ export interface BilinearEnergyOptions extends EnergyOptions {
 }
 
 /** F(x, y) = −xᵀ W y / τ with a learnable matrix W: [xDim, yDim]. */
-export function bilinear(options: BilinearEnergyOptions): Energy & { readonly weight: tf.Variable } {
+export function bilinear(
+  options: BilinearEnergyOptions,
+): Energy & { readonly weight: tf.Variable } {
   const { xDim, trainable = true } = options;
   const yDim = options.yDim ?? xDim;
   assertNumber(xDim, 'energies.bilinear: xDim', { min: 1, integer: true });
@@ -37,7 +39,12 @@ export function bilinear(options: BilinearEnergyOptions): Energy & { readonly we
   } else if (init === 'normal') {
     initial = tf.randomNormal([xDim, yDim], 0, 1 / Math.sqrt(xDim), 'float32', options.seed);
   } else {
-    if (!(init instanceof tf.Tensor) || init.rank !== 2 || init.shape[0] !== xDim || init.shape[1] !== yDim) {
+    if (
+      !(init instanceof tf.Tensor) ||
+      init.rank !== 2 ||
+      init.shape[0] !== xDim ||
+      init.shape[1] !== yDim
+    ) {
       const got = init instanceof tf.Tensor ? shapeString(init.shape) : typeof init;
       throw new EbmError(
         'SHAPE_MISMATCH',

@@ -56,11 +56,15 @@ export function defineEnergy(name: string, options: EnergyOptions, kernels: Ener
     temperature,
     paired(x, y) {
       check(x, y, 'paired');
-      return tf.tidy(() => scale(kernels.paired(x as tf.Tensor2D, y as tf.Tensor2D))) as tf.Tensor1D;
+      return tf.tidy(() =>
+        scale(kernels.paired(x as tf.Tensor2D, y as tf.Tensor2D)),
+      ) as tf.Tensor1D;
     },
     pairwise(x, y) {
       check(x, y, 'pairwise');
-      return tf.tidy(() => scale(kernels.pairwise(x as tf.Tensor2D, y as tf.Tensor2D))) as tf.Tensor2D;
+      return tf.tidy(() =>
+        scale(kernels.pairwise(x as tf.Tensor2D, y as tf.Tensor2D)),
+      ) as tf.Tensor2D;
     },
     trainableVariables: kernels.variables ?? [],
     dispose() {

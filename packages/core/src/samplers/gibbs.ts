@@ -20,23 +20,36 @@ export interface GibbsOptions {
  * which needs only energy evaluations, so it works for Ising models, RBMs' joint energies or
  * any learned binary energy. `init`: [chains, d] of 0/1 as float32.
  */
-export function gibbs(energyFn: StateEnergy, init: tf.Tensor, options: GibbsOptions = {}): SamplerResult {
+export function gibbs(
+  energyFn: StateEnergy,
+  init: tf.Tensor,
+  options: GibbsOptions = {},
+): SamplerResult {
   const { sweeps = 1, order = 'sequential' } = options;
   if (typeof energyFn !== 'function') {
-    throw new EbmError('INVALID_ARGUMENT', `gibbs: energyFn must be a function, received ${typeof energyFn}.`);
+    throw new EbmError(
+      'INVALID_ARGUMENT',
+      `gibbs: energyFn must be a function, received ${typeof energyFn}.`,
+    );
   }
   assertDiscreteStates(init, 2, 'gibbs');
   assertNumber(sweeps, 'gibbs: sweeps', { min: 0, integer: true });
   if (order !== 'sequential' && order !== 'random') {
-    throw new EbmError('INVALID_ARGUMENT', `gibbs: order must be 'sequential' or 'random', received ${String(order)}.`);
+    throw new EbmError(
+      'INVALID_ARGUMENT',
+      `gibbs: order must be 'sequential' or 'random', received ${String(order)}.`,
+    );
   }
   const rng = new Rng(options.seed);
   const [chains, d] = init.shape as [number, number];
-  const recorded: tf.Scalar[] = [tf.tidy(() => tf.mean(evalEnergy(energyFn, init, 'gibbs')) as tf.Scalar)];
+  const recorded: tf.Scalar[] = [
+    tf.tidy(() => tf.mean(evalEnergy(energyFn, init, 'gibbs')) as tf.Scalar),
+  ];
   let x = tf.clone(init) as tf.Tensor2D;
   try {
     for (let s = 0; s < sweeps; s++) {
-      const units = order === 'random' ? rng.permutation(d) : Int32Array.from({ length: d }, (_, i) => i);
+      const units =
+        order === 'random' ? rng.permutation(d) : Int32Array.from({ length: d }, (_, i) => i);
       for (const i of units) {
         const next = tf.tidy(() => {
           const unit = tf.cast(tf.oneHot(tf.tensor1d([i], 'int32'), d), 'float32');

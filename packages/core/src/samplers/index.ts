@@ -1,8 +1,8 @@
-export { type SamplerResult, type StateEnergy } from './energy-fn.js';
-export { gibbs, type GibbsOptions } from './gibbs.js';
-export { langevin, type LangevinOptions } from './langevin.js';
+export type { SamplerResult, StateEnergy } from './energy-fn.js';
+export { type GibbsOptions, gibbs } from './gibbs.js';
+export { type LangevinOptions, langevin } from './langevin.js';
 export {
-  metropolisHastings,
   type MetropolisHastingsOptions,
   type MetropolisHastingsResult,
+  metropolisHastings,
 } from './metropolis-hastings.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { EbmError } from '../errors.js';
 import { Rng } from '../random.js';
+import { guardGradientTape } from '../tape.js';
 import { assertFloatTensor, assertNumber } from '../validate.js';
 import { collectEnergies, evalEnergy, type SamplerResult, type StateEnergy } from './energy-fn.js';
 
@@ -27,10 +28,17 @@ export interface LangevinOptions {
  * detached from any gradient tape and owned by the caller; `energies[t]` is the mean energy
  * after t steps (t = 0 is the start).
  */
-export function langevin(energyFn: StateEnergy, init: tf.Tensor, options: LangevinOptions = {}): SamplerResult {
+export function langevin(
+  energyFn: StateEnergy,
+  init: tf.Tensor,
+  options: LangevinOptions = {},
+): SamplerResult {
   const { steps = 20, stepSize = 0.01 } = options;
   if (typeof energyFn !== 'function') {
-    throw new EbmError('INVALID_ARGUMENT', `langevin: energyFn must be a function, received ${typeof energyFn}.`);
+    throw new EbmError(
+      'INVALID_ARGUMENT',
+      `langevin: energyFn must be a function, received ${typeof energyFn}.`,
+    );
   }
   assertFloatTensor(init, [1, 2, 3, 4, 5], 'langevin: init');
   assertNumber(steps, 'langevin: steps', { min: 0, integer: true });
@@ -42,23 +50,30 @@ export function langevin(energyFn: StateEnergy, init: tf.Tensor, options: Langev
   }
   const clamp = options.clamp;
   if (clamp !== undefined && !(clamp.length === 2 && clamp[0] < clamp[1])) {
-    throw new EbmError('INVALID_ARGUMENT', `langevin: clamp must be [min, max] with min < max, received ${JSON.stringify(clamp)}.`);
+    throw new EbmError(
+      'INVALID_ARGUMENT',
+      `langevin: clamp must be [min, max] with min < max, received ${JSON.stringify(clamp)}.`,
+    );
   }
   const rng = new Rng(options.seed);
-  const valueAndGrad = tf.valueAndGrad((x: tf.Tensor) => tf.mean(evalEnergy(energyFn, x, 'langevin')));
+  const valueAndGrad = tf.valueAndGrad((x: tf.Tensor) =>
+    tf.mean(evalEnergy(energyFn, x, 'langevin')),
+  );
   const n = init.shape[0]!;
   const recorded: tf.Scalar[] = [];
   let x = tf.tidy(() => (clamp ? tf.clipByValue(init, clamp[0], clamp[1]) : tf.clone(init)));
   try {
     for (let t = 0; t < steps; t++) {
       const next = tf.tidy(() => {
-        const { value, grad } = valueAndGrad(x);
+        const { value, grad } = guardGradientTape(() => valueAndGrad(x));
         recorded.push(tf.keep(value as tf.Scalar));
         // ∇ of the mean is ∇E / n per state; undo the 1/n to get each state's own gradient.
         let g = tf.mul(grad, n);
-        if (options.gradClip !== undefined) g = tf.clipByValue(g, -options.gradClip, options.gradClip);
+        if (options.gradClip !== undefined)
+          g = tf.clipByValue(g, -options.gradClip, options.gradClip);
         let y = tf.sub(x, tf.mul(g, stepSize));
-        if (noiseScale > 0) y = tf.add(y, tf.randomNormal(x.shape, 0, noiseScale, 'float32', rng.seed()));
+        if (noiseScale > 0)
+          y = tf.add(y, tf.randomNormal(x.shape, 0, noiseScale, 'float32', rng.seed()));
         return clamp ? tf.clipByValue(y, clamp[0], clamp[1]) : y;
       });
       x.dispose();
