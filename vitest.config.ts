@@ -1,6 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import { SummaryReporter } from './scripts/vitest-summary-reporter.js';
 
-// `pnpm vitest` at the root runs every package's tests in one process tree.
+// `pnpm test` runs every package's tests (each package's vitest.config.ts is a project).
 export default defineConfig({
-  test: { projects: ['packages/*'] },
+  test: {
+    projects: ['packages/*'],
+    reporters: ['default', new SummaryReporter()],
+  },
 });

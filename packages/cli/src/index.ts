@@ -1,1 +1,1 @@
-export {};
+export { type CliIO, main, usage } from './main.js';
