@@ -46,7 +46,9 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
       io.err(`ebm ${name}: ${error.message}`);
       return 2;
     }
-    io.err(`ebm ${name}: unexpected error: ${error instanceof Error ? error.message : String(error)}`);
+    io.err(
+      `ebm ${name}: unexpected error: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return 1;
   }
 }

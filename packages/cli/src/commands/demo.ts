@@ -11,8 +11,12 @@ export const demo: Command = {
     'onnxruntime-node.',
   ].join('\n'),
   async run(_args, io) {
-    io.out('ebm demo will: (1) train a ConvNet with SimCLR on MNIST, (2) evaluate it with kNN and a');
-    io.out('linear probe, (3) export it to ONNX, (4) embed the MNIST test set with onnxruntime-node.');
+    io.out(
+      'ebm demo will: (1) train a ConvNet with SimCLR on MNIST, (2) evaluate it with kNN and a',
+    );
+    io.out(
+      'linear probe, (3) export it to ONNX, (4) embed the MNIST test set with onnxruntime-node.',
+    );
     io.out('The training recipes and the exporter are not in this build yet: nothing was run.');
     return 0;
   },
