@@ -1,4 +1,4 @@
-import './register-gradients.js';
+import '#register-gradients';
 
 export {
   type BackendAttempt,

@@ -1,1 +1,2 @@
+export * from './augment/index.js';
 export * from './datasets/index.js';
