@@ -1,2 +1,3 @@
 export * from './augment/index.js';
 export * from './datasets/index.js';
+export * from './eval/index.js';

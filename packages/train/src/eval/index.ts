@@ -1,0 +1,3 @@
+export { type Embedder, embedDataset, pixelEmbedder } from './embed.js';
+export { accuracy, type KnnOptions, type KnnResult, knnEvaluate } from './knn.js';
+export { type LinearProbeOptions, type LinearProbeResult, linearProbe } from './linear-probe.js';
