@@ -1,0 +1,234 @@
+import { EbmError, validate } from '@ebmjs/core';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { positiveInt, unitInterval } from './checks.js';
+import { type Encoder, toModel } from './encoder.js';
+import { loadBundle, type SaveTarget, StateReader, saveBundle } from './persistence.js';
+
+export interface MomentumEncoderOptions {
+  /** m in θ_k ← m·θ_k + (1 − m)·θ_q; with the cosine schedule, its value at step 0. Default 0.99. */
+  momentum?: number;
+  /** 'constant' (MoCo v1/v2) or 'cosine' from `momentum` to 1 over `totalSteps` (BYOL, MoCo v3). Default 'constant'. */
+  schedule?: 'constant' | 'cosine';
+  /** Length of the cosine schedule; required with it. */
+  totalSteps?: number;
+  /**
+   * Non-trainable weights (BatchNorm moving statistics): 'ema' averages them like parameters,
+   * 'copy' takes the online values. Default 'ema'.
+   */
+  nonTrainable?: 'ema' | 'copy';
+}
+
+type OnlineInput = tfl.LayersModel | Encoder | readonly (tfl.LayersModel | Encoder)[];
+
+/**
+ * The slowly moving key/target network of MoCo and BYOL: a structural copy of one or more
+ * online models (encoder, then head) whose weights follow θ_k ← m·θ_k + (1 − m)·θ_q after each
+ * `update()`. Its variables are non-trainable, so optimizers never touch them and no gradient
+ * reaches them. Cosine schedule: m_k = 1 − (1 − m_0)·(cos(πk/K) + 1)/2.
+ */
+export class MomentumEncoder {
+  readonly online: readonly tfl.LayersModel[];
+  /** The EMA copies, in the order of `online`. */
+  readonly targets: readonly tfl.LayersModel[];
+  readonly baseMomentum: number;
+  readonly schedule: 'constant' | 'cosine';
+  readonly totalSteps: number | undefined;
+  readonly nonTrainable: 'ema' | 'copy';
+  private steps = 0;
+  private disposed = false;
+  /** (online, target) weight pairs matched by name: a frozen model lists its weights in another order. */
+  private readonly pairs: [tfl.LayerVariable, tfl.LayerVariable][];
+
+  constructor(online: OnlineInput, options: MomentumEncoderOptions = {}) {
+    const where = 'MomentumEncoder';
+    const list = (Array.isArray(online) ? online : [online]) as (tfl.LayersModel | Encoder)[];
+    if (list.length === 0)
+      throw new EbmError('INVALID_ARGUMENT', `${where}: online must hold at least one model.`);
+    this.online = list.map((m, i) => toModel(m, `${where}: online[${i}]`));
+    this.baseMomentum = unitInterval(options.momentum ?? 0.99, `${where}: momentum`);
+    this.schedule = options.schedule ?? 'constant';
+    if (this.schedule !== 'constant' && this.schedule !== 'cosine') {
+      throw new EbmError(
+        'INVALID_ARGUMENT',
+        `${where}: schedule must be 'constant' or 'cosine', received ${String(this.schedule)}.`,
+      );
+    }
+    this.totalSteps =
+      this.schedule === 'cosine'
+        ? positiveInt(options.totalSteps, `${where}: totalSteps (required by the cosine schedule)`)
+        : undefined;
+    this.nonTrainable = options.nonTrainable ?? 'ema';
+    if (this.nonTrainable !== 'ema' && this.nonTrainable !== 'copy') {
+      throw new EbmError(
+        'INVALID_ARGUMENT',
+        `${where}: nonTrainable must be 'ema' or 'copy', received ${String(this.nonTrainable)}.`,
+      );
+    }
+    this.targets = this.online.map(cloneModel);
+    this.pairs = this.online.flatMap((m, k) => pairWeights(m, this.targets[k]!, where));
+    tf.tidy(() => {
+      for (const [w, t] of this.pairs) t.write(w.read());
+    });
+  }
+
+  /** The first target (the key encoder when `online` is one model). */
+  get target(): tfl.LayersModel {
+    return this.targets[0]!;
+  }
+
+  /** Number of `update()` calls so far. */
+  get step(): number {
+    return this.steps;
+  }
+
+  /** The momentum that `update()` uses at `step` (default: the current step). */
+  momentumAt(step = this.steps): number {
+    validate.assertNumber(step, 'MomentumEncoder.momentumAt: step', { min: 0 });
+    if (this.schedule === 'constant') return this.baseMomentum;
+    const progress = Math.min(step / this.totalSteps!, 1);
+    return 1 - ((1 - this.baseMomentum) * (Math.cos(Math.PI * progress) + 1)) / 2;
+  }
+
+  /** θ_k ← m·θ_k + (1 − m)·θ_q for every weight; returns the m used. Call after the optimizer step. */
+  update(): number {
+    this.assertLive();
+    const m = this.momentumAt();
+    tf.tidy(() => {
+      for (const [w, t] of this.pairs) {
+        if (!w.trainable && this.nonTrainable === 'copy') t.write(w.read());
+        else t.write(tf.add(tf.mul(t.read(), m), tf.mul(w.read(), 1 - m)));
+      }
+    });
+    this.steps++;
+    return m;
+  }
+
+  /** Runs x through the targets in order (keys / BYOL targets); the caller disposes the result. */
+  apply(x: tf.Tensor, training = false): tf.Tensor {
+    this.assertLive();
+    validate.assertFloatTensor(x, [2, 3, 4, 5], 'MomentumEncoder.apply: x');
+    return tf.tidy(() =>
+      this.targets.reduce<tf.Tensor>((h, t) => t.apply(h, { training }) as tf.Tensor, x),
+    );
+  }
+
+  /** Saves the targets, the step and the schedule; the online models are saved separately. */
+  async save(target: SaveTarget): Promise<void> {
+    this.assertLive();
+    const models: Record<string, tfl.LayersModel> = {};
+    this.targets.forEach((t, i) => {
+      models[`target${i}`] = t;
+    });
+    await saveBundle(target, 'momentum-encoder', {
+      state: {
+        momentum: this.baseMomentum,
+        schedule: this.schedule,
+        totalSteps: this.totalSteps ?? null,
+        nonTrainable: this.nonTrainable,
+        step: this.steps,
+        count: this.targets.length,
+      },
+      models,
+    });
+  }
+
+  /** Restores a save for the given online models (which must have the saved architecture). */
+  static async load(target: SaveTarget, online: OnlineInput): Promise<MomentumEncoder> {
+    const bundle = await loadBundle(target, 'momentum-encoder');
+    const saved = Object.values(bundle.models);
+    try {
+      const s = new StateReader(bundle.state, bundle.where);
+      const schedule = s.oneOf('schedule', ['constant', 'cosine'] as const);
+      const encoder = new MomentumEncoder(online, {
+        momentum: s.number('momentum', { min: 0, max: 1 }),
+        schedule,
+        ...(schedule === 'cosine' ? { totalSteps: s.int('totalSteps', { min: 1 }) } : {}),
+        nonTrainable: s.oneOf('nonTrainable', ['ema', 'copy'] as const),
+      });
+      const count = s.int('count', { min: 1 });
+      if (count !== encoder.targets.length) {
+        encoder.dispose();
+        throw new EbmError(
+          'CORRUPT_FILE',
+          `${bundle.where}: the save holds ${count} target models, ${encoder.targets.length} online models were given.`,
+        );
+      }
+      encoder.targets.forEach((t, i) => {
+        const source = bundle.models[`target${i}`];
+        let pairs: [tfl.LayerVariable, tfl.LayerVariable][] | undefined;
+        try {
+          pairs = source === undefined ? undefined : pairWeights(source, t, 'MomentumEncoder.load');
+        } catch {
+          pairs = undefined;
+        }
+        if (pairs === undefined) {
+          encoder.dispose();
+          throw new EbmError(
+            'CORRUPT_FILE',
+            `${bundle.where}: saved target ${i} does not match the architecture of online model ${encoder.online[i]!.name}.`,
+          );
+        }
+        tf.tidy(() => {
+          for (const [w, tw] of pairs) tw.write(w.read());
+        });
+      });
+      encoder.steps = s.int('step', { min: 0 });
+      return encoder;
+    } finally {
+      for (const m of saved) m.dispose();
+    }
+  }
+
+  /** Frees the targets (not the online models). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const t of this.targets) t.dispose();
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new EbmError('DISPOSED', 'MomentumEncoder has been disposed.');
+  }
+}
+
+/** A structural copy through the model's config, with the online weights copied in. */
+function cloneModel(model: tfl.LayersModel): tfl.LayersModel {
+  const ctor = model.constructor as unknown as {
+    fromConfig(
+      cls: unknown,
+      config: unknown,
+      customObjects: object,
+      fastWeightInit: boolean,
+    ): tfl.LayersModel;
+  };
+  // fastWeightInit skips the random initializers: every weight is overwritten right after.
+  const clone = ctor.fromConfig(model.constructor, model.getConfig(), {}, true);
+  clone.trainable = false;
+  return clone;
+}
+
+/** Matches each weight of `from` with the same-named, same-shaped weight of `to`. */
+function pairWeights(
+  from: tfl.LayersModel,
+  to: tfl.LayersModel,
+  where: string,
+): [tfl.LayerVariable, tfl.LayerVariable][] {
+  const byName = new Map(to.weights.map((w) => [w.originalName, w]));
+  if (byName.size !== from.weights.length || to.weights.length !== from.weights.length) {
+    throw new EbmError(
+      'SHAPE_MISMATCH',
+      `${where}: ${from.name} and its copy hold different weights.`,
+    );
+  }
+  return from.weights.map((w) => {
+    const t = byName.get(w.originalName);
+    if (t === undefined || !tf.util.arraysEqual(t.shape as number[], w.shape as number[])) {
+      throw new EbmError(
+        'SHAPE_MISMATCH',
+        `${where}: weight ${w.originalName} of ${from.name} has no counterpart of the same shape.`,
+      );
+    }
+    return [w, t];
+  });
+}

@@ -1,0 +1,39 @@
+import { EbmError } from '@ebmjs/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { AdamW } from './adamw.js';
+import { Lars } from './lars.js';
+
+export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'lars';
+
+export interface OptimizerConfig {
+  name: OptimizerName;
+  learningRate: number;
+  /** SGD and LARS momentum. Default 0.9. */
+  momentum?: number;
+  /** AdamW (decoupled) and LARS weight decay. */
+  weightDecay?: number;
+}
+
+/** SGD with momentum, Adam (tfjs's), AdamW and LARS (ebm.js's), from a plain config. */
+export function createOptimizer(config: OptimizerConfig): tf.Optimizer {
+  const { name, learningRate, momentum = 0.9 } = config;
+  switch (name) {
+    case 'sgd':
+      return tf.train.momentum(learningRate, momentum);
+    case 'adam':
+      return tf.train.adam(learningRate);
+    case 'adamw':
+      return new AdamW({ learningRate, weightDecay: config.weightDecay ?? 0.01 });
+    case 'lars':
+      return new Lars({ learningRate, momentum, weightDecay: config.weightDecay ?? 1e-6 });
+    default:
+      throw new EbmError('INVALID_ARGUMENT', `Unknown optimizer "${String(name)}". Expected sgd, adam, adamw or lars.`);
+  }
+}
+
+/** Sets the learning rate of any tfjs or ebm.js optimizer (SGD caches it, the others read a field). */
+export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  const o = optimizer as tf.Optimizer & { setLearningRate?: (lr: number) => void; learningRate?: number };
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
+  else o.learningRate = lr;
+}
