@@ -27,6 +27,6 @@ export {
   type ReplaySample,
 } from './replay-buffer.js';
 export * from './samplers/index.js';
-export { guardGradientTape } from './tape.js';
+export { guardGradientTape, stopGradient, untaped } from './tape.js';
 export * as validate from './validate.js';
 export { setFiniteChecks } from './validate.js';

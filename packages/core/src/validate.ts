@@ -64,7 +64,7 @@ export function assertFloat(x: tf.Tensor, what: string): void {
 
 /** Throws NON_FINITE when `x` holds a NaN or ±Infinity (unless finite checks are disabled). */
 export function assertFinite(x: tf.Tensor, what: string): void {
-  if (!finiteChecks) return;
+  if (!finiteChecks || x.size === 0) return;
   const ok = tf.tidy(() => tf.all(tf.isFinite(x)));
   const finite = ok.dataSync()[0] === 1;
   ok.dispose();

@@ -110,3 +110,19 @@ describe('langevin', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('samples inside an enclosing gradient', () => {
+  it('are constants: d/dθ [θ · mean(samples(θ))] = mean(samples)', () => {
+    const theta = tf.scalar(1.5);
+    const init = tf.zeros([64, 1]);
+    let drawn = 0;
+    const grad = tf.grad((t: tf.Tensor) => {
+      const energy = (x: tf.Tensor) => tf.mul(0.5, tf.sum(tf.square(tf.sub(x, t)), 1));
+      const { samples } = langevin(energy, init, { steps: 10, stepSize: 0.1, seed: 3 });
+      const m = tf.mean(samples);
+      drawn = m.dataSync()[0]!;
+      return tf.mul(t, m) as tf.Scalar;
+    })(theta);
+    expect(grad.dataSync()[0]).toBeCloseTo(drawn, 5);
+  });
+});

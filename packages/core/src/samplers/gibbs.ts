@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { EbmError } from '../errors.js';
 import { Rng } from '../random.js';
+import { untaped } from '../tape.js';
 import { assertNumber } from '../validate.js';
 import { assertDiscreteStates } from './discrete.js';
 import { collectEnergies, evalEnergy, type SamplerResult, type StateEnergy } from './energy-fn.js';
@@ -21,6 +22,15 @@ export interface GibbsOptions {
  * any learned binary energy. `init`: [chains, d] of 0/1 as float32.
  */
 export function gibbs(
+  energyFn: StateEnergy,
+  init: tf.Tensor,
+  options: GibbsOptions = {},
+): SamplerResult {
+  // Samples are constants to any enclosing gradient (a loss drawing negatives).
+  return untaped(() => sampleGibbs(energyFn, init, options));
+}
+
+function sampleGibbs(
   energyFn: StateEnergy,
   init: tf.Tensor,
   options: GibbsOptions = {},

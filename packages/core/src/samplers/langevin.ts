@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { EbmError } from '../errors.js';
 import { Rng } from '../random.js';
-import { guardGradientTape } from '../tape.js';
+import { guardGradientTape, untaped } from '../tape.js';
 import { assertFloatTensor, assertNumber } from '../validate.js';
 import { collectEnergies, evalEnergy, type SamplerResult, type StateEnergy } from './energy-fn.js';
 
@@ -29,6 +29,15 @@ export interface LangevinOptions {
  * after t steps (t = 0 is the start).
  */
 export function langevin(
+  energyFn: StateEnergy,
+  init: tf.Tensor,
+  options: LangevinOptions = {},
+): SamplerResult {
+  // Samples are constants to any enclosing gradient (a loss drawing negatives).
+  return untaped(() => sampleLangevin(energyFn, init, options));
+}
+
+function sampleLangevin(
   energyFn: StateEnergy,
   init: tf.Tensor,
   options: LangevinOptions = {},

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { EbmError } from '../errors.js';
 import { Rng } from '../random.js';
+import { untaped } from '../tape.js';
 import { assertNumber } from '../validate.js';
 import { assertDiscreteStates } from './discrete.js';
 import { collectEnergies, evalEnergy, type SamplerResult, type StateEnergy } from './energy-fn.js';
@@ -24,6 +25,15 @@ export interface MetropolisHastingsResult extends SamplerResult {
  * symmetric proposal) and accepts with probability min(1, exp(E(x) − E(x′))).
  */
 export function metropolisHastings(
+  energyFn: StateEnergy,
+  init: tf.Tensor,
+  options: MetropolisHastingsOptions = {},
+): MetropolisHastingsResult {
+  // Samples are constants to any enclosing gradient (a loss drawing negatives).
+  return untaped(() => sampleMetropolisHastings(energyFn, init, options));
+}
+
+function sampleMetropolisHastings(
   energyFn: StateEnergy,
   init: tf.Tensor,
   options: MetropolisHastingsOptions = {},

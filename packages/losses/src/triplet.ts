@@ -1,0 +1,101 @@
+import { EbmError, ops, validate } from '@ebmjs/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { assertAtLeast, assertFloatInput } from './checks.js';
+import { assertDistance, type Distance, gap, lp } from './distances.js';
+import { assertLabels, sameLabelMask } from './labels.js';
+import { isGreater, offDiagonal } from './masked.js';
+import { assertReducer, mean, meanNonZero, type Reducer } from './reducers.js';
+import type { LabelledLoss } from './sup-con.js';
+
+export type TripletMining = 'all' | 'hard' | 'semihard';
+
+export interface TripletOptions {
+  /** The margin α ≥ 0 of max(0, D_ap − D_an + α). Default 0.2 (FaceNet). */
+  margin?: number;
+  /**
+   * Which triplets count. 'all' (default): every valid (a, p, n). 'hard': per anchor, the
+   * farthest positive and the nearest negative (batch-hard, Hermans et al. 2017). 'semihard':
+   * per positive pair, the nearest negative farther than the positive, or the farthest negative
+   * when none is (FaceNet; TensorFlow Addons' triplet_semihard_loss).
+   */
+  mining?: TripletMining;
+  /** Default distances.lp(). A similarity S enters as D = −S. */
+  distance?: Distance;
+  /** Default meanNonZero for 'all' (pytorch-metric-learning), mean for 'hard' and 'semihard'. */
+  reducer?: Reducer;
+}
+
+/**
+ * Triplet margin loss (Weinberger & Saul 2009; Schroff et al. 2015):
+ *   ℓ(a, p, n) = max(0, D(a, p) − D(a, n) + margin),  y_a = y_p, a ≠ p, y_n ≠ y_a.
+ * A batch without a valid triplet gives 0.
+ */
+export function triplet(options: TripletOptions = {}): LabelledLoss {
+  const { margin = 0.2, mining = 'all', distance = lp() } = options;
+  validate.assertNumber(margin, 'triplet: margin', { min: 0 });
+  assertDistance(distance, 'triplet: distance');
+  if (mining !== 'all' && mining !== 'hard' && mining !== 'semihard') {
+    throw new EbmError(
+      'INVALID_ARGUMENT',
+      `triplet: mining must be 'all', 'hard' or 'semihard', received ${String(mining)}.`,
+    );
+  }
+  const reducer = options.reducer ?? (mining === 'all' ? meanNonZero() : mean());
+  assertReducer(reducer, 'triplet: reducer');
+  return (embeddings, labels) => {
+    assertFloatInput(embeddings, 2, 'triplet: embeddings');
+    const n = embeddings.shape[0]!;
+    assertLabels(labels, n, 'triplet: labels');
+    assertAtLeast(
+      n,
+      3,
+      'triplet: batch size',
+      'a triplet needs an anchor, a positive and a negative.',
+    );
+    return tf.tidy(() => {
+      const z = embeddings as tf.Tensor2D;
+      const d = gap(distance, distance.matrix(z, z)) as tf.Tensor2D;
+      const same = sameLabelMask(labels);
+      const positive = tf.logicalAnd(same, offDiagonal(n));
+      const negative = tf.logicalNot(same);
+      const big = tf.fill([n, n], ops.MASK_VALUE);
+      if (mining === 'all') {
+        // [a, p, n] = D_ap − D_an + margin.
+        const losses = tf.relu(tf.add(tf.sub(tf.expandDims(d, 2), tf.expandDims(d, 1)), margin));
+        const valid = tf.logicalAnd(tf.expandDims(positive, 2), tf.expandDims(negative, 1));
+        return reducer.reduce(losses, tf.cast(valid, 'float32'));
+      }
+      const hasNegative = tf.any(negative, 1);
+      if (mining === 'hard') {
+        const hardestPositive = tf.max(tf.where(positive, d, tf.neg(big)), 1);
+        const hardestNegative = tf.min(tf.where(negative, d, big), 1);
+        const losses = tf.relu(tf.add(tf.sub(hardestPositive, hardestNegative), margin));
+        const valid = tf.logicalAnd(tf.any(positive, 1), hasNegative);
+        return reducer.reduce(losses, tf.cast(valid, 'float32'));
+      }
+      // Semi-hard: for each (a, p), negatives with D_an > D_ap, the nearest of them. The
+      // choice depends on D, so it is made in float arithmetic (see isGreater).
+      const dap = tf.expandDims(d, 2); // [a, p, 1]
+      const dan = tf.expandDims(d, 1); // [a, 1, n]
+      const negative3 = tf.expandDims(tf.cast(negative, 'float32'), 1); // [a, 1, n]
+      const outside = tf.mul(negative3, isGreater(dan, dap)); // [a, p, n]
+      const dan3 = tf.tile(dan, [1, n, 1]);
+      const nearestOutside = tf.min(
+        tf.where(tf.cast(outside, 'bool'), dan3, tf.fill([n, n, n], ops.MASK_VALUE)),
+        2,
+      );
+      const farthestNegative = tf.tile(
+        tf.expandDims(tf.max(tf.where(negative, d, tf.neg(big)), 1), 1),
+        [1, n],
+      );
+      const chosen = tf.where(
+        tf.cast(tf.max(outside, 2), 'bool'),
+        nearestOutside,
+        farthestNegative,
+      );
+      const losses = tf.relu(tf.add(tf.sub(d, chosen), margin));
+      const valid = tf.logicalAnd(positive, tf.expandDims(hasNegative, 1));
+      return reducer.reduce(losses, tf.cast(valid, 'float32'));
+    });
+  };
+}
