@@ -18,7 +18,16 @@ export { MemoryBank, type MemoryBankOptions, type NegativeSample } from './memor
 export { type MlpEncoderOptions, mlpEncoder } from './mlp-encoder.js';
 export { MomentumEncoder, type MomentumEncoderOptions } from './momentum-encoder.js';
 export { NegativeQueue, type NegativeQueueOptions } from './negative-queue.js';
-export { loadEncoder, loadModel, saveModel } from './persistence.js';
+export {
+  type LoadedBundle,
+  loadBundle,
+  loadEncoder,
+  loadModel,
+  type SaveContent,
+  saveBundle,
+  saveModel,
+  type TensorData,
+} from './persistence.js';
 export { PirlHeads, type PirlHeadsOptions, pirlHeads } from './pirl-heads.js';
 export { type ProjectionHeadOptions, projectionHead } from './projection-head.js';
 export { type GibbsChain, RBM, type RBMOptions } from './rbm.js';

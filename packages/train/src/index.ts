@@ -1,4 +1,14 @@
 export * from './augment/index.js';
 export * from './datasets/index.js';
 export * from './eval/index.js';
+export {
+  type CheckpointContent,
+  type LoadedCheckpoint,
+  loadCheckpoint,
+  type Saveable,
+  saveCheckpoint,
+} from './loop/checkpoint.js';
+export type { TrainConfig, TrainResult } from './loop/config.js';
+export { type LoopSpec, runTrainingLoop } from './loop/train-loop.js';
 export * from './optim/index.js';
+export * from './progress/index.js';

@@ -23,7 +23,11 @@ describe('AdamW', () => {
     const g = w0.flat().map((v) => 2 * (v - 1));
     const expectedW = w0.flat().map((v, i) => v - 0.1 * (Math.sign(g[i]!) + 0.5 * v));
     expectClose(w.dataSync(), expectedW, { atol: 1e-5 });
-    expectClose(b.dataSync(), b0.map((v) => v - 0.1 * 1), { atol: 1e-5 });
+    expectClose(
+      b.dataSync(),
+      b0.map((v) => v - 0.1 * 1),
+      { atol: 1e-5 },
+    );
     opt.dispose();
     tf.dispose([w, b]);
   });
@@ -35,7 +39,10 @@ describe('AdamW', () => {
       let opt = new AdamW({ learningRate: 0.05 });
       opt.minimize(loss(w, b));
       if (split) {
-        const saved = (await opt.getWeights()).map((n) => ({ name: n.name, tensor: n.tensor.clone() }));
+        const saved = (await opt.getWeights()).map((n) => ({
+          name: n.name,
+          tensor: n.tensor.clone(),
+        }));
         opt.dispose();
         opt = new AdamW({ learningRate: 0.05 });
         await opt.setWeights(saved);
@@ -56,7 +63,12 @@ describe('Lars', () => {
   it('scales each layer by the trust ratio η‖w‖/(‖g‖ + λ‖w‖) and applies momentum', () => {
     const w = tf.variable(tf.tensor2d(w0));
     const b = tf.variable(tf.tensor1d(b0));
-    const opt = new Lars({ learningRate: 0.5, momentum: 0.9, weightDecay: 0.01, trustCoefficient: 0.02 });
+    const opt = new Lars({
+      learningRate: 0.5,
+      momentum: 0.9,
+      weightDecay: 0.01,
+      trustCoefficient: 0.02,
+    });
     opt.minimize(loss(w, b));
     const flat = w0.flat();
     const g = flat.map((v) => 2 * (v - 1));
@@ -64,9 +76,17 @@ describe('Lars', () => {
     const gNorm = Math.hypot(...g);
     const trust = (0.02 * wNorm) / (gNorm + 0.01 * wNorm);
     const step1 = flat.map((v, i) => 0.5 * trust * (g[i]! + 0.01 * v));
-    expectClose(w.dataSync(), flat.map((v, i) => v - step1[i]!), { atol: 1e-6 });
+    expectClose(
+      w.dataSync(),
+      flat.map((v, i) => v - step1[i]!),
+      { atol: 1e-6 },
+    );
     // Biases: plain momentum SGD, no decay or trust ratio.
-    expectClose(b.dataSync(), b0.map((v) => v - 0.5 * 3), { atol: 1e-6 });
+    expectClose(
+      b.dataSync(),
+      b0.map((v) => v - 0.5 * 3),
+      { atol: 1e-6 },
+    );
     opt.dispose();
     tf.dispose([w, b]);
   });
@@ -80,7 +100,9 @@ describe('cosineSchedule and createOptimizer', () => {
     expect(lr(10)).toBeCloseTo(1);
     expect(lr(60)).toBeCloseTo(0.55);
     expect(lr(110)).toBeCloseTo(0.1);
-    expect(() => cosineSchedule({ baseLr: 1, totalSteps: 5, warmupSteps: 5 })).toThrow(/warmupSteps \(5\) must be less than totalSteps \(5\)/);
+    expect(() => cosineSchedule({ baseLr: 1, totalSteps: 5, warmupSteps: 5 })).toThrow(
+      /warmupSteps \(5\) must be less than totalSteps \(5\)/,
+    );
   });
 
   it('builds every optimizer and sets their learning rates', () => {
@@ -94,6 +116,8 @@ describe('cosineSchedule and createOptimizer', () => {
       opt.dispose();
       w.dispose();
     }
-    expect(() => createOptimizer({ name: 'rmsprop' as 'sgd', learningRate: 1 })).toThrow(/Unknown optimizer "rmsprop"/);
+    expect(() => createOptimizer({ name: 'rmsprop' as 'sgd', learningRate: 1 })).toThrow(
+      /Unknown optimizer "rmsprop"/,
+    );
   });
 });

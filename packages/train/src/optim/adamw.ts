@@ -42,7 +42,13 @@ export class AdamW extends tf.Optimizer {
 
   constructor(options: AdamWOptions) {
     super();
-    const { learningRate, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, weightDecay = 0.01 } = options;
+    const {
+      learningRate,
+      beta1 = 0.9,
+      beta2 = 0.999,
+      epsilon = 1e-8,
+      weightDecay = 0.01,
+    } = options;
     validate.assertNumber(learningRate, 'AdamW: learningRate', { min: 0 });
     validate.assertNumber(beta1, 'AdamW: beta1', { min: 0, max: 1 });
     validate.assertNumber(beta2, 'AdamW: beta2', { min: 0, max: 1 });
@@ -72,8 +78,12 @@ export class AdamW extends tf.Optimizer {
         const v = tf.add(tf.mul(slot.v, this.beta2), tf.mul(tf.square(gradient), 1 - this.beta2));
         slot.m.assign(m);
         slot.v.assign(v);
-        let update = tf.div(tf.div(m, correction1), tf.add(tf.sqrt(tf.div(v, correction2)), this.epsilon));
-        if (this.weightDecay > 0 && this.decay(name, value.shape)) update = tf.add(update, tf.mul(value, this.weightDecay));
+        let update = tf.div(
+          tf.div(m, correction1),
+          tf.add(tf.sqrt(tf.div(v, correction2)), this.epsilon),
+        );
+        if (this.weightDecay > 0 && this.decay(name, value.shape))
+          update = tf.add(update, tf.mul(value, this.weightDecay));
         value.assign(tf.sub(value, tf.mul(update, this.learningRate)));
       });
     }
@@ -96,7 +106,10 @@ export class AdamW extends tf.Optimizer {
   override async getWeights(): Promise<NamedTensor[]> {
     const out: NamedTensor[] = [{ name: 'iter', tensor: tf.scalar(this.step, 'int32') }];
     for (const slot of this.slots.values()) {
-      out.push({ name: `${slot.name}/m`, tensor: slot.m }, { name: `${slot.name}/v`, tensor: slot.v });
+      out.push(
+        { name: `${slot.name}/m`, tensor: slot.m },
+        { name: `${slot.name}/v`, tensor: slot.v },
+      );
     }
     return out;
   }

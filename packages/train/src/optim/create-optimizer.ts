@@ -27,13 +27,19 @@ export function createOptimizer(config: OptimizerConfig): tf.Optimizer {
     case 'lars':
       return new Lars({ learningRate, momentum, weightDecay: config.weightDecay ?? 1e-6 });
     default:
-      throw new EbmError('INVALID_ARGUMENT', `Unknown optimizer "${String(name)}". Expected sgd, adam, adamw or lars.`);
+      throw new EbmError(
+        'INVALID_ARGUMENT',
+        `Unknown optimizer "${String(name)}". Expected sgd, adam, adamw or lars.`,
+      );
   }
 }
 
 /** Sets the learning rate of any tfjs or ebm.js optimizer (SGD caches it, the others read a field). */
 export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  const o = optimizer as tf.Optimizer & { setLearningRate?: (lr: number) => void; learningRate?: number };
+  const o = optimizer as tf.Optimizer & {
+    setLearningRate?: (lr: number) => void;
+    learningRate?: number;
+  };
   if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
   else o.learningRate = lr;
 }

@@ -34,7 +34,10 @@ export class Lars extends tf.Optimizer {
     validate.assertNumber(learningRate, 'Lars: learningRate', { min: 0 });
     validate.assertNumber(momentum, 'Lars: momentum', { min: 0, max: 1 });
     validate.assertNumber(weightDecay, 'Lars: weightDecay', { min: 0 });
-    validate.assertNumber(trustCoefficient, 'Lars: trustCoefficient', { min: 0, exclusiveMin: true });
+    validate.assertNumber(trustCoefficient, 'Lars: trustCoefficient', {
+      min: 0,
+      exclusiveMin: true,
+    });
     this.learningRate = learningRate;
     this.momentum = momentum;
     this.weightDecay = weightDecay;
@@ -84,7 +87,10 @@ export class Lars extends tf.Optimizer {
   }
 
   override async getWeights(): Promise<NamedTensor[]> {
-    return [...this.velocity.entries()].map(([name, tensor]) => ({ name: `${name}/velocity`, tensor }));
+    return [...this.velocity.entries()].map(([name, tensor]) => ({
+      name: `${name}/velocity`,
+      tensor,
+    }));
   }
 
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {

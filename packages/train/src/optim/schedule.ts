@@ -22,7 +22,10 @@ export function cosineSchedule(options: CosineScheduleOptions): (step: number) =
   validate.assertNumber(warmupSteps, 'cosineSchedule: warmupSteps', { min: 0, integer: true });
   validate.assertNumber(minLr, 'cosineSchedule: minLr', { min: 0, max: baseLr });
   if (warmupSteps >= totalSteps) {
-    throw new EbmError('INVALID_ARGUMENT', `cosineSchedule: warmupSteps (${warmupSteps}) must be less than totalSteps (${totalSteps}).`);
+    throw new EbmError(
+      'INVALID_ARGUMENT',
+      `cosineSchedule: warmupSteps (${warmupSteps}) must be less than totalSteps (${totalSteps}).`,
+    );
   }
   return (step) => {
     if (step < warmupSteps) return (baseLr * (step + 1)) / warmupSteps;

@@ -1,0 +1,34 @@
+/** What a training loop reports after each step. */
+export interface StepEvent {
+  epoch: number;
+  epochs: number;
+  /** Step within the epoch (0-based) and steps per epoch. */
+  step: number;
+  stepsPerEpoch: number;
+  /** Steps done in the whole run. */
+  globalStep: number;
+  totalSteps: number;
+  loss: number;
+  learningRate: number;
+  /** Training throughput over the last steps (images through the encoder, all views). */
+  imagesPerSecond: number;
+  /** Estimated seconds left. */
+  etaSeconds: number;
+}
+
+/** One line of metrics.jsonl. */
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  learningRate: number;
+  imagesPerSecond: number;
+  seconds: number;
+  /** Evaluation results (knn, linear probe, ...), when the recipe computes them. */
+  metrics?: Record<string, number>;
+}
+
+/** Hooks a caller passes to a recipe. Throwing from one stops training (the run can resume from its checkpoint). */
+export interface TrainingCallbacks {
+  onStepEnd?(event: StepEvent): void | Promise<void>;
+  onEpochEnd?(record: EpochRecord): void | Promise<void>;
+}

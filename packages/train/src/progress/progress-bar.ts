@@ -1,0 +1,49 @@
+import type { EpochRecord, StepEvent, TrainingCallbacks } from './events.js';
+
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '--:--';
+  const m = Math.floor(s / 60);
+  const sec = Math.floor(s % 60);
+  return m >= 60
+    ? `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`
+    : `${m}:${String(sec).padStart(2, '0')}`;
+}
+
+export function formatStep(e: StepEvent, width = 24): string {
+  const done = e.totalSteps === 0 ? 1 : e.globalStep / e.totalSteps;
+  const filled = Math.round(done * width);
+  const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+  return (
+    `epoch ${e.epoch + 1}/${e.epochs} ${bar} ${e.step + 1}/${e.stepsPerEpoch} ` +
+    `loss ${e.loss.toFixed(4)}  ${e.imagesPerSecond.toFixed(0)} img/s  ETA ${formatSeconds(e.etaSeconds)}`
+  );
+}
+
+/**
+ * A live progress bar (epoch, step, loss, images/s, ETA) redrawn in place on a terminal; on a
+ * pipe or log file it prints one line per epoch instead, so logs stay readable.
+ */
+export function progressBar(
+  stream: { write(s: string): unknown; isTTY?: boolean } = process.stderr,
+): TrainingCallbacks {
+  let last = 0;
+  return {
+    onStepEnd(e) {
+      if (!stream.isTTY) return;
+      const now = Date.now();
+      if (now - last < 100 && e.step + 1 < e.stepsPerEpoch) return;
+      last = now;
+      stream.write(`\r\x1b[2K${formatStep(e)}`);
+    },
+    onEpochEnd(r: EpochRecord) {
+      const metrics = Object.entries(r.metrics ?? {})
+        .map(
+          ([k, v]) =>
+            `${k} ${(v * (k.includes('acc') ? 100 : 1)).toFixed(k.includes('acc') ? 1 : 4)}${k.includes('acc') ? '%' : ''}`,
+        )
+        .join('  ');
+      const line = `epoch ${r.epoch + 1}: loss ${r.loss.toFixed(4)}  ${r.imagesPerSecond.toFixed(0)} img/s  ${r.seconds.toFixed(1)} s${metrics ? `  ${metrics}` : ''}`;
+      stream.write(stream.isTTY ? `\r\x1b[2K${line}\n` : `${line}\n`);
+    },
+  };
+}
