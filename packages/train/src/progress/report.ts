@@ -27,7 +27,7 @@ const PALETTE = [
   '#17becf',
 ];
 
-const escape = (s: string) =>
+const escapeHtml = (s: string) =>
   s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** A line chart of one or more series over epochs, as inline SVG. */
@@ -73,10 +73,10 @@ function lineChart(
         )
         .join(
           '',
-        )}<text x="${w - pad.r - 4}" y="${pad.t + 14 * (k + 1)}" text-anchor="end" font-size="11" fill="${colour}">${escape(s.name)}</text>`;
+        )}<text x="${w - pad.r - 4}" y="${pad.t + 14 * (k + 1)}" text-anchor="end" font-size="11" fill="${colour}">${escapeHtml(s.name)}</text>`;
     })
     .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img"><text x="${w / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${escape(title)}</text>${ticks}<line x1="${pad.l}" x2="${pad.l}" y1="${pad.t}" y2="${h - pad.b}" stroke="#999"/><text x="${w / 2}" y="${h - 8}" text-anchor="middle" font-size="11">epoch</text>${lines}</svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" role="img"><text x="${w / 2}" y="16" text-anchor="middle" font-size="13" font-weight="bold">${escapeHtml(title)}</text>${ticks}<line x1="${pad.l}" x2="${pad.l}" y1="${pad.t}" y2="${h - pad.b}" stroke="#999"/><text x="${w / 2}" y="${h - 8}" text-anchor="middle" font-size="11">epoch</text>${lines}</svg>`;
 }
 
 /** A scatter plot of 2-D points coloured by class, with a legend, as inline SVG. */
@@ -107,10 +107,10 @@ export function scatterPlot(
   const legend = classNames
     .map(
       (c, k) =>
-        `<g transform="translate(${size + 10},${24 + 16 * k})"><rect width="10" height="10" fill="${PALETTE[k % PALETTE.length]}"/><text x="16" y="9" font-size="11">${escape(c)}</text></g>`,
+        `<g transform="translate(${size + 10},${24 + 16 * k})"><rect width="10" height="10" fill="${PALETTE[k % PALETTE.length]}"/><text x="16" y="9" font-size="11">${escapeHtml(c)}</text></g>`,
     )
     .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${size + 120}" height="${size}" role="img"><rect x="0" y="0" width="${size}" height="${size}" fill="#fafafa" stroke="#ddd"/>${dots.join('')}${legend}<text x="${size / 2}" y="14" text-anchor="middle" font-size="12">${escape(caption)}</text></svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${size + 120}" height="${size}" role="img"><rect x="0" y="0" width="${size}" height="${size}" fill="#fafafa" stroke="#ddd"/>${dots.join('')}${legend}<text x="${size / 2}" y="14" text-anchor="middle" font-size="12">${escapeHtml(caption)}</text></svg>`;
 }
 
 /** A self-contained HTML report: summary table, loss and accuracy curves, embedding projection. */
@@ -128,14 +128,14 @@ export function renderReport(input: ReportInput): string {
   const rows = Object.entries(summary)
     .map(
       ([k, v]) =>
-        `<tr><th>${escape(k)}</th><td>${typeof v === 'number' && k.toLowerCase().includes('acc') ? `${(v * 100).toFixed(2)}%` : escape(String(v))}</td></tr>`,
+        `<tr><th>${escapeHtml(k)}</th><td>${typeof v === 'number' && k.toLowerCase().includes('acc') ? `${(v * 100).toFixed(2)}%` : escapeHtml(String(v))}</td></tr>`,
     )
     .join('');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}h1{font-size:20px}table{border-collapse:collapse;margin:12px 0}th,td{border:1px solid #ddd;padding:4px 10px;text-align:left}th{background:#f5f5f5}.charts{display:flex;flex-wrap:wrap;gap:16px}</style>
 </head><body>
-<h1>${escape(title)}</h1>
+<h1>${escapeHtml(title)}</h1>
 <table>${rows}</table>
 <div class="charts">${loss}${accuracy}</div>
 ${scatter ? `<h2 style="font-size:16px">Test embeddings</h2>${scatterPlot(scatter.points, scatter.labels, scatter.classNames, scatter.caption)}` : ''}
