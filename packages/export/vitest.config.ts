@@ -1,4 +1,7 @@
 import { defineProject, mergeConfig } from 'vitest/config';
 import { sharedTestConfig } from '../../vitest.shared.js';
 
-export default mergeConfig(sharedTestConfig, defineProject({ test: { name: '@ebmjs/export' } }));
+export default mergeConfig(
+  sharedTestConfig,
+  defineProject({ test: { name: '@ebmjs/export', setupFiles: ['./test/setup.ts'] } }),
+);

@@ -1,1 +1,22 @@
-export {};
+// tfjs-core's main entry first: @ebmjs/core deep-imports tfjs-core's gradient registrations,
+// which in Node resolves to a second copy of tfjs-core that must not be the first one loaded.
+import '@tensorflow/tfjs-core';
+
+export type { WeightData } from './context.js';
+export { ConversionContext } from './context.js';
+export { exportOnnx } from './export-onnx.js';
+export { GraphBuilder, MAX_OPSET, MIN_OPSET } from './graph-builder.js';
+export {
+  inspectOnnx,
+  type OnnxSummary,
+  type OnnxValueSummary,
+  readOnnxMetadata,
+} from './inspect-onnx.js';
+export { type AttributeValue, attr } from './ir.js';
+export { SUPPORTED_ACTIVATIONS } from './layers/activations.js';
+export { L2_NORMALIZE_CLASSES, supportedLayerClasses } from './layers/registry.js';
+export type { LayerConversion, LayerConverter, TfShape } from './layers/types.js';
+export { METADATA_KEYS } from './metadata.js';
+export type { ExportOnnxOptions, InputLayout, Preprocessing } from './options.js';
+export { saveOnnx } from './save-onnx.js';
+export { EBMJS_VERSION } from './version.js';

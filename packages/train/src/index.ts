@@ -12,3 +12,4 @@ export type { TrainConfig, TrainResult } from './loop/config.js';
 export { type LoopSpec, runTrainingLoop } from './loop/train-loop.js';
 export * from './optim/index.js';
 export * from './progress/index.js';
+export { type SimCLRConfig, type SimCLRResult, trainSimCLR } from './recipes/simclr.js';

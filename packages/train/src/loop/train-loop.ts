@@ -2,7 +2,7 @@ import { EbmError, guardGradientTape, Rng, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { batchCount, batchIndices } from '../datasets/dataset.js';
-import { createOptimizer, setLearningRate } from '../optim/create-optimizer.js';
+import { createOptimizer, type OptimizerConfig, setLearningRate } from '../optim/create-optimizer.js';
 import { cosineSchedule } from '../optim/schedule.js';
 import type { EpochRecord, StepEvent, TrainingCallbacks } from '../progress/events.js';
 import { metricsLog } from '../progress/metrics-log.js';
@@ -63,13 +63,9 @@ export async function runTrainingLoop(spec: LoopSpec): Promise<TrainResult> {
   if (config.resume && !config.runDir)
     throw new EbmError('INVALID_ARGUMENT', `${spec.recipe}: resume needs runDir.`);
 
-  const ownOptimizer = !(config.optimizer instanceof tf.Optimizer);
-  const optimizerConfig =
-    config.optimizer instanceof tf.Optimizer
-      ? undefined
-      : (config.optimizer ?? { name: 'adam' as const, learningRate: 1e-3 });
-  const optimizer =
-    config.optimizer instanceof tf.Optimizer ? config.optimizer : createOptimizer(optimizerConfig!);
+  // tf.Optimizer's Symbol.hasInstance reads `.minimize`, so guard against undefined first.
+  const given = config.optimizer != null && config.optimizer instanceof tf.Optimizer ? config.optimizer : undefined;
+  const optimizer = given ?? createOptimizer((config.optimizer as OptimizerConfig | undefined) ?? { name: 'adam', learningRate: 1e-3 });
   const baseLr = (optimizer as unknown as { learningRate: number }).learningRate;
   const stepsPerEpoch = batchCount(spec.datasetSize, batchSize, true);
   let totalSteps = Math.min(epochs * stepsPerEpoch, config.maxSteps ?? Number.POSITIVE_INFINITY);
@@ -220,7 +216,7 @@ export async function runTrainingLoop(spec: LoopSpec): Promise<TrainResult> {
       for (const c of callbacks) await c.onEpochEnd?.(record);
     }
   } finally {
-    if (ownOptimizer) optimizer.dispose();
+    if (!given) optimizer.dispose();
   }
   if (
     stopReason === 'completed' &&

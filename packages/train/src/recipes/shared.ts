@@ -1,0 +1,44 @@
+import { EbmError } from '@ebmjs/core';
+import { convEncoder, type Encoder } from '@ebmjs/models';
+import type * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { ImageDataset } from '../datasets/dataset.js';
+
+/** The tf.Variables behind the trainable weights of some models, in a stable order. */
+export function trainableVariables(...models: tfl.LayersModel[]): tf.Variable[] {
+  const seen = new Set<string>();
+  const out: tf.Variable[] = [];
+  for (const model of models) {
+    for (const w of model.trainableWeights) {
+      const v = w.read() as tf.Variable;
+      if (!seen.has(v.name)) {
+        seen.add(v.name);
+        out.push(v);
+      }
+    }
+  }
+  return out;
+}
+
+/** The encoder a recipe trains: the caller's, or the default ConvNet for the dataset's images. */
+export function encoderFor(dataset: ImageDataset, encoder: Encoder | undefined, seed: number, recipe: string): Encoder {
+  if (encoder) {
+    const [h, w, c] = dataset.imageShape;
+    const shape = encoder.inputShape;
+    if ((shape[0] !== null && shape[0] !== h) || (shape[1] !== null && shape[1] !== w) || shape[2] !== c) {
+      throw new EbmError(
+        'SHAPE_MISMATCH',
+        `${recipe}: the encoder takes images of shape [${shape.join(', ')}], the dataset has [${h}, ${w}, ${c}].`,
+      );
+    }
+    return encoder;
+  }
+  return convEncoder({ inputShape: [...dataset.imageShape], seed });
+}
+
+/** Checks the dataset object a recipe receives. */
+export function assertImageDataset(dataset: ImageDataset | undefined, recipe: string): asserts dataset is ImageDataset {
+  if (!dataset || !(dataset.pixels instanceof Uint8Array) || !(dataset.labels instanceof Int32Array) || !Array.isArray(dataset.imageShape)) {
+    throw new EbmError('INVALID_ARGUMENT', `${recipe}: config.dataset must be an ImageDataset (from loadMnist, loadFashionMnist or imageFolder).`);
+  }
+}

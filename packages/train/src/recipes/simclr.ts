@@ -1,0 +1,67 @@
+import { type Rng, untaped } from '@ebmjs/core';
+import { ntXent } from '@ebmjs/losses';
+import { type Encoder, type Head, projectionHead } from '@ebmjs/models';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Augmentation } from '../augment/augmentation.js';
+import * as presets from '../augment/presets.js';
+import { datasetSize, type ImageDataset, imageBatch } from '../datasets/dataset.js';
+import type { TrainConfig, TrainResult } from '../loop/config.js';
+import { runTrainingLoop } from '../loop/train-loop.js';
+import { assertImageDataset, encoderFor, trainableVariables } from './shared.js';
+
+export interface SimCLRConfig extends TrainConfig {
+  dataset: ImageDataset;
+  /** Default: `convEncoder` for the dataset's image shape. */
+  encoder?: Encoder;
+  /** Default: a 2-layer projection head with BatchNorm to `projectionDim`. */
+  head?: Head;
+  projectionDim?: number;
+  /** NT-Xent temperature. Default 0.5. */
+  temperature?: number;
+  /** Default: `augment.presets.simclr` for the dataset's channels and size. */
+  augmentation?: Augmentation;
+}
+
+export interface SimCLRResult extends TrainResult {
+  encoder: Encoder;
+  head: Head;
+}
+
+/**
+ * SimCLR (Chen et al. 2020): two augmented views of every image go through the encoder and
+ * the projection head, and NT-Xent pulls each pair together against the other 2N − 2 views.
+ */
+export async function trainSimCLR(config: SimCLRConfig): Promise<SimCLRResult> {
+  assertImageDataset(config.dataset, 'trainSimCLR');
+  const { dataset, temperature = 0.5, projectionDim = 128, seed = 0 } = config;
+  const encoder = encoderFor(dataset, config.encoder, seed, 'trainSimCLR');
+  const head = config.head ?? projectionHead({ inputDim: encoder.embeddingDim, outputDim: projectionDim, seed: seed + 1 });
+  const [h, , c] = dataset.imageShape;
+  const pipeline = config.augmentation ?? presets.simclr({ channels: c, size: h });
+  const loss = ntXent({ temperature });
+  const trainable = trainableVariables(encoder.model, head.model);
+
+  const result = await runTrainingLoop({
+    config,
+    recipe: 'trainSimCLR',
+    datasetSize: datasetSize(dataset),
+    viewsPerImage: 2,
+    trainable: () => trainable,
+    loss: (indices: Int32Array, rng: Rng) => {
+      // Augmentation is data preparation: keep it off the gradient tape.
+      const views = untaped(() =>
+        tf.tidy(() => {
+          const x = imageBatch(dataset, indices);
+          return tf.concat([pipeline(x, rng), pipeline(x, rng)], 0);
+        }),
+      );
+      const features = encoder.model.apply(views, { training: true }) as tf.Tensor;
+      const z = head.model.apply(features, { training: true }) as tf.Tensor2D;
+      const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+      return loss(z1, z2);
+    },
+    models: () => ({ encoder: encoder.model, head: head.model }),
+    fingerprint: { recipe: 'simclr', temperature, projectionDim, batchSize: config.batchSize ?? 256, epochs: config.epochs ?? 1, seed, dataset: dataset.name },
+  });
+  return { ...result, encoder, head };
+}
