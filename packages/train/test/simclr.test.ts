@@ -73,14 +73,28 @@ describe('trainSimCLR', () => {
     const b = resumed.encoder.model.getWeights().map((w) => Array.from(w.dataSync()));
     expect(b).toEqual(a);
     // metrics.jsonl has one line per epoch that finished: epoch 0 (first run), 1 and 2 (resumed).
-    expect((await readMetrics(join(runDir, 'metrics.jsonl'))).map((r) => r.epoch)).toEqual([0, 1, 2]);
+    expect((await readMetrics(join(runDir, 'metrics.jsonl'))).map((r) => r.epoch)).toEqual([
+      0, 1, 2,
+    ]);
   });
 
   it('rejects a batch larger than the dataset and a resume with other settings', async () => {
     const dataset = take(await loadMnist({ split: 'test' }), 16, 1);
-    await expect(trainSimCLR({ dataset, encoder: tinyEncoder(), batchSize: 32 })).rejects.toThrow(/batchSize 32 is larger than the dataset \(16 images\)/);
+    await expect(trainSimCLR({ dataset, encoder: tinyEncoder(), batchSize: 32 })).rejects.toThrow(
+      /batchSize 32 is larger than the dataset \(16 images\)/,
+    );
     const runDir = await mkdtemp(join(tmpdir(), 'ebm-simclr-'));
     await trainSimCLR({ dataset, encoder: tinyEncoder(), batchSize: 8, runDir, projectionDim: 8 });
-    await expect(trainSimCLR({ dataset, encoder: tinyEncoder(), batchSize: 8, runDir, projectionDim: 8, temperature: 0.1, resume: true })).rejects.toThrow(/other settings/);
+    await expect(
+      trainSimCLR({
+        dataset,
+        encoder: tinyEncoder(),
+        batchSize: 8,
+        runDir,
+        projectionDim: 8,
+        temperature: 0.1,
+        resume: true,
+      }),
+    ).rejects.toThrow(/other settings/);
   });
 });

@@ -2,7 +2,11 @@ import { EbmError, guardGradientTape, Rng, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { batchCount, batchIndices } from '../datasets/dataset.js';
-import { createOptimizer, type OptimizerConfig, setLearningRate } from '../optim/create-optimizer.js';
+import {
+  createOptimizer,
+  type OptimizerConfig,
+  setLearningRate,
+} from '../optim/create-optimizer.js';
 import { cosineSchedule } from '../optim/schedule.js';
 import type { EpochRecord, StepEvent, TrainingCallbacks } from '../progress/events.js';
 import { metricsLog } from '../progress/metrics-log.js';
@@ -64,8 +68,15 @@ export async function runTrainingLoop(spec: LoopSpec): Promise<TrainResult> {
     throw new EbmError('INVALID_ARGUMENT', `${spec.recipe}: resume needs runDir.`);
 
   // tf.Optimizer's Symbol.hasInstance reads `.minimize`, so guard against undefined first.
-  const given = config.optimizer != null && config.optimizer instanceof tf.Optimizer ? config.optimizer : undefined;
-  const optimizer = given ?? createOptimizer((config.optimizer as OptimizerConfig | undefined) ?? { name: 'adam', learningRate: 1e-3 });
+  const given =
+    config.optimizer != null && config.optimizer instanceof tf.Optimizer
+      ? config.optimizer
+      : undefined;
+  const optimizer =
+    given ??
+    createOptimizer(
+      (config.optimizer as OptimizerConfig | undefined) ?? { name: 'adam', learningRate: 1e-3 },
+    );
   const baseLr = (optimizer as unknown as { learningRate: number }).learningRate;
   const stepsPerEpoch = batchCount(spec.datasetSize, batchSize, true);
   let totalSteps = Math.min(epochs * stepsPerEpoch, config.maxSteps ?? Number.POSITIVE_INFINITY);

@@ -21,11 +21,20 @@ export function trainableVariables(...models: tfl.LayersModel[]): tf.Variable[] 
 }
 
 /** The encoder a recipe trains: the caller's, or the default ConvNet for the dataset's images. */
-export function encoderFor(dataset: ImageDataset, encoder: Encoder | undefined, seed: number, recipe: string): Encoder {
+export function encoderFor(
+  dataset: ImageDataset,
+  encoder: Encoder | undefined,
+  seed: number,
+  recipe: string,
+): Encoder {
   if (encoder) {
     const [h, w, c] = dataset.imageShape;
     const shape = encoder.inputShape;
-    if ((shape[0] !== null && shape[0] !== h) || (shape[1] !== null && shape[1] !== w) || shape[2] !== c) {
+    if (
+      (shape[0] !== null && shape[0] !== h) ||
+      (shape[1] !== null && shape[1] !== w) ||
+      shape[2] !== c
+    ) {
       throw new EbmError(
         'SHAPE_MISMATCH',
         `${recipe}: the encoder takes images of shape [${shape.join(', ')}], the dataset has [${h}, ${w}, ${c}].`,
@@ -37,8 +46,19 @@ export function encoderFor(dataset: ImageDataset, encoder: Encoder | undefined, 
 }
 
 /** Checks the dataset object a recipe receives. */
-export function assertImageDataset(dataset: ImageDataset | undefined, recipe: string): asserts dataset is ImageDataset {
-  if (!dataset || !(dataset.pixels instanceof Uint8Array) || !(dataset.labels instanceof Int32Array) || !Array.isArray(dataset.imageShape)) {
-    throw new EbmError('INVALID_ARGUMENT', `${recipe}: config.dataset must be an ImageDataset (from loadMnist, loadFashionMnist or imageFolder).`);
+export function assertImageDataset(
+  dataset: ImageDataset | undefined,
+  recipe: string,
+): asserts dataset is ImageDataset {
+  if (
+    !dataset ||
+    !(dataset.pixels instanceof Uint8Array) ||
+    !(dataset.labels instanceof Int32Array) ||
+    !Array.isArray(dataset.imageShape)
+  ) {
+    throw new EbmError(
+      'INVALID_ARGUMENT',
+      `${recipe}: config.dataset must be an ImageDataset (from loadMnist, loadFashionMnist or imageFolder).`,
+    );
   }
 }

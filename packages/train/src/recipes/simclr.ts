@@ -35,7 +35,9 @@ export async function trainSimCLR(config: SimCLRConfig): Promise<SimCLRResult> {
   assertImageDataset(config.dataset, 'trainSimCLR');
   const { dataset, temperature = 0.5, projectionDim = 128, seed = 0 } = config;
   const encoder = encoderFor(dataset, config.encoder, seed, 'trainSimCLR');
-  const head = config.head ?? projectionHead({ inputDim: encoder.embeddingDim, outputDim: projectionDim, seed: seed + 1 });
+  const head =
+    config.head ??
+    projectionHead({ inputDim: encoder.embeddingDim, outputDim: projectionDim, seed: seed + 1 });
   const [h, , c] = dataset.imageShape;
   const pipeline = config.augmentation ?? presets.simclr({ channels: c, size: h });
   const loss = ntXent({ temperature });
@@ -61,7 +63,15 @@ export async function trainSimCLR(config: SimCLRConfig): Promise<SimCLRResult> {
       return loss(z1, z2);
     },
     models: () => ({ encoder: encoder.model, head: head.model }),
-    fingerprint: { recipe: 'simclr', temperature, projectionDim, batchSize: config.batchSize ?? 256, epochs: config.epochs ?? 1, seed, dataset: dataset.name },
+    fingerprint: {
+      recipe: 'simclr',
+      temperature,
+      projectionDim,
+      batchSize: config.batchSize ?? 256,
+      epochs: config.epochs ?? 1,
+      seed,
+      dataset: dataset.name,
+    },
   });
   return { ...result, encoder, head };
 }
