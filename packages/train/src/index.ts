@@ -13,3 +13,5 @@ export { type LoopSpec, runTrainingLoop } from './loop/train-loop.js';
 export * from './optim/index.js';
 export * from './progress/index.js';
 export { type SimCLRConfig, type SimCLRResult, trainSimCLR } from './recipes/simclr.js';
+export { type MoCoConfig, type MoCoResult, trainMoCo } from './recipes/moco.js';
+export { type PIRLConfig, type PIRLResult, trainPIRL } from './recipes/pirl.js';

@@ -131,18 +131,27 @@ export async function restoreOptimizer(
   tf.dispose(weights.map((w) => w.tensor));
 }
 
-/** Copies weights of a loaded model into the freshly built one of the same architecture. */
+/**
+ * Copies weights of a loaded model into the freshly built one of the same architecture, layer by
+ * layer: model-level weight lists put trainable weights first, so a frozen copy (a momentum
+ * target) lists them in another order than the same model when trainable.
+ */
 export function copyWeights(from: tfl.LayersModel, to: tfl.LayersModel, what: string): void {
-  const source = from.getWeights();
-  const target = to.getWeights();
-  if (
-    source.length !== target.length ||
-    source.some((w, i) => !tf.util.arraysEqual(w.shape, target[i]!.shape))
-  ) {
-    throw new EbmError(
+  const mismatch = () =>
+    new EbmError(
       'CORRUPT_FILE',
-      `Checkpoint model ${what} does not match the configured architecture (${source.length} vs ${target.length} weights).`,
+      `Checkpoint model ${what} does not match the configured architecture.`,
     );
-  }
-  to.setWeights(source);
+  if (from.layers.length !== to.layers.length) throw mismatch();
+  to.layers.forEach((layer, i) => {
+    const source = from.layers[i]!.getWeights();
+    const target = layer.getWeights();
+    if (
+      source.length !== target.length ||
+      source.some((w, j) => !tf.util.arraysEqual(w.shape, target[j]!.shape))
+    ) {
+      throw mismatch();
+    }
+    if (source.length > 0) layer.setWeights(source);
+  });
 }

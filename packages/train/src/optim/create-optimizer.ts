@@ -14,14 +14,17 @@ export interface OptimizerConfig {
   weightDecay?: number;
 }
 
-/** SGD with momentum, Adam (tfjs's), AdamW and LARS (ebm.js's), from a plain config. */
+/** SGD with momentum (tfjs's), Adam, AdamW and LARS (ebm.js's), from a plain config. */
 export function createOptimizer(config: OptimizerConfig): tf.Optimizer {
   const { name, learningRate, momentum = 0.9 } = config;
   switch (name) {
     case 'sgd':
       return tf.train.momentum(learningRate, momentum);
     case 'adam':
-      return tf.train.adam(learningRate);
+      // ebm.js's Adam (AdamW without decay) rather than tfjs's: tfjs restores its β^t
+      // accumulators from pow() on resume, off by an ulp from the running product, so a resumed
+      // run would not reproduce the uninterrupted one exactly.
+      return new AdamW({ learningRate, weightDecay: 0 });
     case 'adamw':
       return new AdamW({ learningRate, weightDecay: config.weightDecay ?? 0.01 });
     case 'lars':
