@@ -1,0 +1,22 @@
+// Browser entry of @ebmjs/web-infer: onnxruntime-web (webgpu, wasm); no Node built-ins.
+export { cosineEnergy, cosineSimilarity, l2Normalize } from './cosine.js';
+export type { Device, DeviceAttempt, DeviceOption, RuntimeName } from './devices.js';
+export { EmbeddingIndex } from './embedding-index.browser.js';
+export type { EmbeddingIndexOptions, SearchHit } from './embedding-index.js';
+export { isWebInferError, WebInferError, type WebInferErrorCode } from './errors.js';
+export {
+  type BrowserImageInput,
+  type BrowserModelSource,
+  FeatureExtractor,
+} from './feature-extractor.browser.js';
+export type { FeatureExtractorOptions, RawValues, TensorInput } from './feature-extractor.js';
+export {
+  EBMJS_METADATA_KEYS,
+  type ImageGeometry,
+  type InputLayout,
+  type ModelInfo,
+  type Preprocessing,
+  readModelInfo,
+} from './metadata.js';
+export { toNpy } from './npy.js';
+export type { PixelData } from './preprocess.js';

@@ -1,0 +1,31 @@
+// Node entry of @ebmjs/web-infer: onnxruntime-node (cpu, cuda), onnxruntime-web (wasm), sharp.
+export { cosineEnergy, cosineSimilarity, l2Normalize } from './cosine.js';
+export type { Device, DeviceAttempt, DeviceOption, RuntimeName } from './devices.js';
+export {
+  collectImageFiles,
+  type EmbeddedFile,
+  type EmbedFilesOptions,
+  type EmbedFilesResult,
+  embedFiles,
+  IMAGE_EXTENSIONS,
+  writeEmbeddings,
+} from './embed-files.js';
+export type { EmbeddingIndexOptions, SearchHit } from './embedding-index.js';
+export { EmbeddingIndex } from './embedding-index.node.js';
+export { isWebInferError, WebInferError, type WebInferErrorCode } from './errors.js';
+export type { FeatureExtractorOptions, RawValues, TensorInput } from './feature-extractor.js';
+export {
+  FeatureExtractor,
+  type NodeImageInput,
+  type NodeModelSource,
+} from './feature-extractor.node.js';
+export {
+  EBMJS_METADATA_KEYS,
+  type ImageGeometry,
+  type InputLayout,
+  type ModelInfo,
+  type Preprocessing,
+  readModelInfo,
+} from './metadata.js';
+export { toNpy } from './npy.js';
+export type { PixelData } from './preprocess.js';
