@@ -1,6 +1,11 @@
+import { bench } from './bench.js';
 import type { Command } from './command.js';
 import { demo } from './demo.js';
+import { embed } from './embed.js';
+import { evaluate } from './eval.js';
+import { exportCommand } from './export.js';
+import { train } from './train.js';
 
 export { CliUsageError, type Command } from './command.js';
 
-export const COMMANDS: readonly Command[] = [demo];
+export const COMMANDS: readonly Command[] = [train, evaluate, exportCommand, embed, bench, demo];

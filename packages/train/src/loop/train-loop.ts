@@ -42,7 +42,8 @@ export interface LoopSpec {
   fingerprint: Record<string, unknown>;
 }
 
-const MEASURE_STEPS = 5;
+/** Steps timed before the loop sizes the run to its time budget. */
+const MEASURE_STEPS = 3;
 
 export async function runTrainingLoop(spec: LoopSpec): Promise<TrainResult> {
   const { config } = spec;
@@ -181,6 +182,15 @@ export async function runTrainingLoop(spec: LoopSpec): Promise<TrainResult> {
             schedule = makeSchedule(totalSteps);
             stopReason = 'timeBudget';
           }
+        }
+        if (
+          config.timeBudgetSeconds !== undefined &&
+          elapsed >= config.timeBudgetSeconds &&
+          globalStep < totalSteps
+        ) {
+          // Slower than measured (or the first steps alone overran): stop at the budget.
+          totalSteps = globalStep;
+          stopReason = 'timeBudget';
         }
         const imagesPerSecond = (stepsThisCall * batchSize * spec.viewsPerImage) / elapsed;
         const event: StepEvent = {

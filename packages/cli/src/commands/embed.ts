@@ -1,0 +1,63 @@
+import { collectImageFiles, embedFiles, FeatureExtractor, writeEmbeddings } from '@ebmjs/web-infer';
+import { choiceFlag, numberFlag, parseFlags } from '../args.js';
+import { CliUsageError, type Command } from './command.js';
+
+const OPTIONS = {
+  out: { type: 'string' },
+  device: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'skip-errors': { type: 'boolean', default: false },
+} as const;
+
+export const embed: Command = {
+  name: 'embed',
+  summary: 'embed image files with an exported ONNX encoder (onnxruntime-node)',
+  help: [
+    'Usage: ebm embed model.onnx <files or dirs...> [--out embeddings.jsonl|.npy] [options]',
+    '',
+    'Options:',
+    '  --out <file>            .jsonl (one {"path","embedding"} per line) or .npy (+ <name>.paths.txt);',
+    '                          default: JSON lines on stdout',
+    '  --device <auto|cpu|cuda> ONNX Runtime device (default auto: cuda when available, else cpu)',
+    '  --batch-size <n>        images per ONNX Runtime call',
+    '  --skip-errors           skip files that do not decode instead of failing',
+  ].join('\n'),
+  async run(args, io) {
+    const flags = parseFlags(args, OPTIONS, { positionals: Number.POSITIVE_INFINITY });
+    const [model, ...inputs] = flags.positionals;
+    if (model === undefined || inputs.length === 0)
+      throw new CliUsageError('usage: ebm embed model.onnx <files or dirs...>.');
+    const device =
+      choiceFlag(flags.string('device'), 'device', ['auto', 'cpu', 'cuda'] as const) ?? 'auto';
+    const batchSize = numberFlag(flags.string('batch-size'), 'batch-size', {
+      integer: true,
+      min: 1,
+    });
+    const files = await collectImageFiles(inputs);
+    if (files.length === 0)
+      throw new CliUsageError(`no image files found in ${inputs.join(', ')}.`);
+    const extractor = await FeatureExtractor.create(model, {
+      device,
+      ...(batchSize ? { batchSize } : {}),
+    });
+    try {
+      const started = performance.now();
+      const { rows, failed } = await embedFiles(extractor, files, {
+        onError: flags.bool('skip-errors') ? 'skip' : 'throw',
+      });
+      const out = flags.string('out');
+      if (out) await writeEmbeddings(out, rows);
+      else
+        for (const row of rows)
+          io.out(JSON.stringify({ path: row.path, embedding: Array.from(row.embedding) }));
+      for (const f of failed) io.err(`skipped ${f.path}: ${f.error.message}`);
+      io.err(
+        `embedded ${rows.length} image(s) on ${extractor.device} in ${((performance.now() - started) / 1000).toFixed(2)} s` +
+          (out ? ` -> ${out}` : ''),
+      );
+    } finally {
+      await extractor.dispose();
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,58 @@
+import { selectBackend } from '@ebmjs/core';
+import { evaluateEmbedder } from '@ebmjs/train';
+import { numberFlag, parseFlags } from '../args.js';
+import { resolveDataset } from '../datasets.js';
+import { loadRunEncoder } from '../run-dir.js';
+import { CliUsageError, type Command } from './command.js';
+
+const OPTIONS = {
+  dataset: { type: 'string' },
+  k: { type: 'string' },
+  temperature: { type: 'string' },
+  'train-limit': { type: 'string' },
+  'test-limit': { type: 'string' },
+} as const;
+
+export const evaluate: Command = {
+  name: 'eval',
+  summary: 'kNN and linear-probe accuracy of a trained encoder',
+  help: [
+    'Usage: ebm eval <run-dir|encoder-dir> [options]',
+    '',
+    'Options:',
+    "  --dataset <mnist|fashion-mnist|dir>  evaluation data (default: the run's dataset)",
+    '  --k <n>                neighbours of the kNN classifier (default 200)',
+    '  --temperature <x>      kNN vote temperature (default 0.1)',
+    '  --train-limit <n>      use n training images as the kNN bank / probe training set',
+    '  --test-limit <n>       score n test images',
+  ].join('\n'),
+  async run(args, io) {
+    const flags = parseFlags(args, OPTIONS, { positionals: 1 });
+    const path = flags.positionals[0];
+    if (path === undefined) throw new CliUsageError('missing run directory: ebm eval <run-dir>.');
+    await selectBackend();
+    const { encoder, info } = await loadRunEncoder(path);
+    const datasetName = flags.string('dataset') ?? info?.dataset ?? 'mnist';
+    const train = await resolveDataset(
+      datasetName,
+      'train',
+      numberFlag(flags.string('train-limit'), 'train-limit', { integer: true, min: 1 }),
+    );
+    const test = await resolveDataset(
+      datasetName,
+      'test',
+      numberFlag(flags.string('test-limit'), 'test-limit', { integer: true, min: 1 }),
+    );
+    const result = evaluateEmbedder(encoder.model, train, test, {
+      knn: {
+        k: numberFlag(flags.string('k'), 'k', { integer: true, min: 1 }) ?? 200,
+        temperature: numberFlag(flags.string('temperature'), 'temperature', { min: 0 }) ?? 0.1,
+      },
+    });
+    io.out(
+      `kNN accuracy ${(result.knn * 100).toFixed(2)}%  linear probe ${(result.linear * 100).toFixed(2)}%  (${train.labels.length} train / ${test.labels.length} test images, ${result.seconds.toFixed(1)} s)`,
+    );
+    encoder.model.dispose();
+    return 0;
+  },
+};

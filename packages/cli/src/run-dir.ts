@@ -1,0 +1,37 @@
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describeEncoder, type Encoder, loadEncoder } from '@ebmjs/models';
+import { CliUsageError } from './commands/command.js';
+
+/** What `ebm train` writes to runs/<name>/run.json. */
+export interface RunInfo {
+  recipe: string;
+  dataset: string;
+  imageShape: number[];
+  config: Record<string, unknown>;
+  stopReason?: string;
+  seconds?: number;
+}
+
+export async function writeRunInfo(dir: string, info: RunInfo): Promise<void> {
+  const tmp = join(dir, `.run.json.tmp-${process.pid}`);
+  await writeFile(tmp, `${JSON.stringify(info, null, 2)}\n`);
+  await rename(tmp, join(dir, 'run.json'));
+}
+
+/**
+ * Loads the encoder of a run directory (runs/<name>, whose encoder/ holds the save) or of an
+ * encoder save directory itself, with the run's info when there is one.
+ */
+export async function loadRunEncoder(path: string): Promise<{ encoder: Encoder; info?: RunInfo }> {
+  const exists = async (p: string) => (await stat(p).catch(() => undefined)) !== undefined;
+  if (!(await exists(path))) throw new CliUsageError(`no such run or encoder directory: ${path}`);
+  if (await exists(join(path, 'encoder'))) {
+    const encoder = await loadEncoder(join(path, 'encoder'));
+    const info = (await exists(join(path, 'run.json')))
+      ? (JSON.parse(await readFile(join(path, 'run.json'), 'utf8')) as RunInfo)
+      : undefined;
+    return { encoder, info };
+  }
+  return { encoder: describeEncoder((await loadEncoder(path)).model) };
+}
