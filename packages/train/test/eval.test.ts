@@ -50,6 +50,35 @@ describe('knnEvaluate', () => {
     expect(knnEvaluate(train, scaled, { k: 10 }).accuracy).toBe(1);
   });
 
+  it('agrees with a brute-force sort on random data', () => {
+    const rng = new Rng(11);
+    const rand = (n: number, d: number) =>
+      Array.from({ length: n }, () => Array.from({ length: d }, () => rng.normal()));
+    const trainRows = rand(600, 8);
+    const testRows = rand(60, 8);
+    const labels = Int32Array.from({ length: 600 }, () => rng.int(5));
+    const cos = (a: number[], b: number[]) => {
+      const dot = a.reduce((s, v, i) => s + v * b[i]!, 0);
+      return dot / (Math.hypot(...a) * Math.hypot(...b));
+    };
+    const expected = testRows.map((q) => {
+      const sims = trainRows
+        .map((t, i) => [cos(q, t), i] as const)
+        .sort((a, b) => b[0] - a[0])
+        .slice(0, 25);
+      const scores = new Array(5).fill(0);
+      for (const [s, i] of sims) scores[labels[i]!] += Math.exp(s / 0.2);
+      return scores.indexOf(Math.max(...scores));
+    });
+    const result = knnEvaluate(
+      { embeddings: tf.tensor2d(trainRows), labels },
+      { embeddings: tf.tensor2d(testRows), labels: Int32Array.from(expected) },
+      { k: 25, temperature: 0.2, batchSize: 16 },
+    );
+    expect(Array.from(result.predictions)).toEqual(expected);
+    expect(result.accuracy).toBe(1);
+  });
+
   it('rejects mismatched labels and leaks nothing', async () => {
     const train = blobs([[1, 0]], 5, 0.1, 3);
     expect(() =>

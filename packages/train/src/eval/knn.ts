@@ -46,26 +46,35 @@ export function knnEvaluate(
   const numClasses = options.numClasses ?? classCount(train.labels, test.labels);
 
   const predictions = new Int32Array(test.labels.length);
-  const trainNorm = tf.tidy(() => ops.l2Normalize(train.embeddings, 1));
-  const trainLabels = tf.tensor1d(train.labels, 'int32');
+  // Transposed once: matMul with a transpose flag is much slower on some backends (wasm).
+  const trainNormT = tf.tidy(() => tf.transpose(ops.l2Normalize(train.embeddings, 1)));
+  const scores = new Float64Array(numClasses);
+  const order = new Int32Array(nTrain);
   try {
     for (let start = 0; start < test.labels.length; start += batchSize) {
       const size = Math.min(batchSize, test.labels.length - start);
-      const pred = tf.tidy(() => {
+      const simTensor = tf.tidy(() => {
         const q = ops.l2Normalize(tf.slice(test.embeddings, [start, 0], [size, -1]), 1);
-        const sim = tf.matMul(q, trainNorm, false, true);
-        const { values, indices } = tf.topk(sim, k);
-        const weights = tf.exp(tf.div(values, temperature));
-        const votes = tf.oneHot(tf.gather(trainLabels, indices), numClasses);
-        const scores = tf.sum(tf.mul(votes, tf.expandDims(weights, 2)), 1);
-        return tf.argMax(scores, 1);
+        return tf.matMul(q, trainNormT);
       });
-      predictions.set(pred.dataSync(), start);
-      pred.dispose();
+      const sim = simTensor.dataSync() as Float32Array;
+      simTensor.dispose();
+      // Top-k selection in JS: tfjs's TopK sorts whole rows, which dominates at 60k neighbours.
+      for (let r = 0; r < size; r++) {
+        const row = sim.subarray(r * nTrain, (r + 1) * nTrain);
+        selectTopK(row, k, order);
+        scores.fill(0);
+        for (let j = 0; j < k; j++) {
+          const i = order[j]!;
+          scores[train.labels[i]!]! += Math.exp((row[i]! - 1) / temperature);
+        }
+        let best = 0;
+        for (let c = 1; c < numClasses; c++) if (scores[c]! > scores[best]!) best = c;
+        predictions[start + r] = best;
+      }
     }
   } finally {
-    trainNorm.dispose();
-    trainLabels.dispose();
+    trainNormT.dispose();
   }
   return { accuracy: accuracy(predictions, test.labels), predictions };
 }
@@ -90,4 +99,34 @@ export function classCount(...labelSets: Int32Array[]): number {
   let max = 1;
   for (const labels of labelSets) for (const l of labels) if (l > max) max = l;
   return max + 1;
+}
+
+/**
+ * Puts the indices of the k largest values of `row` in order[0..k) (in no particular order),
+ * by quickselect over an index permutation: O(n) on average instead of a full sort.
+ */
+function selectTopK(row: Float32Array, k: number, order: Int32Array): void {
+  const n = row.length;
+  for (let i = 0; i < n; i++) order[i] = i;
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const pivot = row[order[(lo + hi) >> 1]!]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (row[order[i]!]! > pivot) i++;
+      while (row[order[j]!]! < pivot) j--;
+      if (i <= j) {
+        const t = order[i]!;
+        order[i] = order[j]!;
+        order[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k - 1 <= j) hi = j;
+    else if (k - 1 >= i) lo = i;
+    else break;
+  }
 }
