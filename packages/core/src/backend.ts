@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { EbmError } from './errors.js';
+import {
+  initNodeWasmBackend,
+  MAX_WASM_THREADS,
+  wasmThreading,
+} from './wasm-training/node-threads.js';
+import { registerWasmTrainingKernels } from './wasm-training/register.js';
 
 /** The backends `selectBackend` knows, by the package that provides them. */
 export type BackendCandidate = 'node-gpu' | 'node' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -40,9 +46,26 @@ const ALIASES: Record<string, BackendCandidate> = {
 const importOptional = (specifier: string): Promise<unknown> =>
   import(/* @vite-ignore */ specifier);
 
+/**
+ * tfjs-node and tfjs-node-gpu register the same 'tensorflow' kernels before loading their native
+ * addon, so trying the second after the first failed prints a warning per kernel. Those
+ * warnings say nothing the attempt list does not; drop them while importing.
+ */
+async function importQuietly(specifier: string): Promise<unknown> {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!(typeof args[0] === 'string' && args[0].includes('is already registered'))) warn(...args);
+  };
+  try {
+    return await importOptional(specifier);
+  } finally {
+    console.warn = warn;
+  }
+}
+
 const DEFAULT_LOADERS: Record<BackendCandidate, () => Promise<unknown>> = {
-  'node-gpu': () => importOptional('@tensorflow/tfjs-node-gpu'),
-  node: () => importOptional('@tensorflow/tfjs-node'),
+  'node-gpu': () => importQuietly('@tensorflow/tfjs-node-gpu'),
+  node: () => importQuietly('@tensorflow/tfjs-node'),
   webgpu: () => importOptional('@tensorflow/tfjs-backend-webgpu'),
   webgl: () => importOptional('@tensorflow/tfjs-backend-webgl'),
   wasm: () => import('@tensorflow/tfjs-backend-wasm'),
@@ -58,7 +81,13 @@ export interface SelectBackendOptions {
   backend?: BackendCandidate | string;
   /** Order to try. Default: node-gpu, node, wasm, cpu in Node; webgpu, webgl, wasm, cpu in browsers. */
   order?: readonly BackendCandidate[];
-  /** Threads for the wasm backend (only the threaded build, in cross-origin-isolated pages, uses more than 1). */
+  /**
+   * Threads for the wasm backend. In Node the default is `EBM_WASM_THREADS` or the machine's
+   * available parallelism (at most 8), computed on tfjs's threaded-SIMD build, which ebm.js
+   * starts on worker_threads (tfjs alone runs single-threaded in Node). In browsers only the
+   * threaded build in cross-origin-isolated pages uses more than 1. `BackendInfo.threads` says
+   * what was used.
+   */
   threads?: number;
   /** Where the browser loads the wasm binaries from (`setWasmPaths`); Node reads them from node_modules. */
   wasmPaths?: string | Record<string, string>;
@@ -150,9 +179,12 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     );
   }
 
+  const threads = options.threads ?? threadsFromEnv(env);
+  const resolved = threads === undefined ? options : { ...options, threads };
+
   const attempts: BackendAttempt[] = [];
   for (const candidate of order) {
-    const reason = await tryCandidate(candidate, options);
+    const reason = await tryCandidate(candidate, resolved);
     attempts.push(
       reason === undefined ? { candidate, ok: true } : { candidate, ok: false, reason },
     );
@@ -175,14 +207,32 @@ async function tryCandidate(
   const name = TFJS_NAME[candidate];
   try {
     // wasm is configured (threads, paths) before it initialises, so its module is always loaded.
+    let wasmModule: Record<string, unknown> | undefined;
     if (tf.findBackendFactory(name) === null || candidate === 'wasm') {
       const load = options.loaders?.[candidate] ?? DEFAULT_LOADERS[candidate];
       const module = (await load()) as Record<string, unknown>;
-      if (candidate === 'wasm') configureWasm(module, options);
+      if (candidate === 'wasm') {
+        wasmModule = module;
+        configureWasm(module, options);
+        // Conv backprops and faster replacements, before init so replaced kernels keep their setup.
+        registerWasmTrainingKernels();
+      }
     }
     if (tf.findBackendFactory(name) === null)
       return `importing its package did not register the "${name}" backend`;
-    const ok = await tf.setBackend(name);
+    let ok: boolean;
+    const setThreadsCount = wasmModule?.['setThreadsCount'];
+    if (
+      candidate === 'wasm' &&
+      detectEnvironment() === 'node' &&
+      tf.engine().registry['wasm'] === undefined &&
+      typeof setThreadsCount === 'function'
+    ) {
+      const threads = await nodeWasmThreads(options);
+      ok = await initNodeWasmBackend(threads, setThreadsCount as (n: number) => void);
+    } else {
+      ok = await tf.setBackend(name);
+    }
     if (!ok) return `the "${name}" backend failed to initialise`;
     await tf.ready();
     return undefined;
@@ -203,6 +253,25 @@ function configureWasm(module: Record<string, unknown>, options: SelectBackendOp
   }
 }
 
+/** The wasm thread count in Node: the option, else EBM_WASM_THREADS, else the cores (≤ 8). */
+async function nodeWasmThreads(options: SelectBackendOptions): Promise<number> {
+  return options.threads ?? Math.min(await hardwareThreads(), MAX_WASM_THREADS);
+}
+
+function threadsFromEnv(env: Record<string, string | undefined>): number | undefined {
+  const value = env['EBM_WASM_THREADS'];
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!(Number.isInteger(n) && n >= 1)) {
+    throw new EbmError(
+      'INVALID_ARGUMENT',
+      `EBM_WASM_THREADS must be a positive integer, received "${value}".`,
+      { received: value },
+    );
+  }
+  return n;
+}
+
 async function describe(
   candidate: BackendCandidate,
   environment: 'node' | 'browser',
@@ -216,6 +285,12 @@ async function describe(
   if (candidate === 'wasm') {
     const wasm = (await DEFAULT_LOADERS.wasm()) as { getThreadsCount?: () => number };
     threads = wasm.getThreadsCount?.() ?? 1;
+    const { threaded } = wasmThreading();
+    notes.push(
+      threaded
+        ? `wasm computes on ${threads} thread${threads === 1 ? '' : 's'} (tfjs's threaded-SIMD build)`
+        : 'wasm computes on 1 thread (the single-threaded build)',
+    );
   } else if (candidate === 'cpu') {
     threads = 1;
   } else if (candidate === 'node' || candidate === 'node-gpu') {

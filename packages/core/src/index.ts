@@ -30,3 +30,13 @@ export * from './samplers/index.js';
 export { guardGradientTape, stopGradient, untaped } from './tape.js';
 export * as validate from './validate.js';
 export { setFiniteChecks } from './validate.js';
+export {
+  MAX_WASM_THREADS,
+  nodeSupportsWasmThreads,
+  observeSubkernels,
+  registerWasmTrainingKernels,
+  type SubkernelObserver,
+  unregisterWasmTrainingKernels,
+  WASM_TRAINING_KERNELS,
+  wasmTrainingKernelsRegistered,
+} from './wasm-training/index.js';

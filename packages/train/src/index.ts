@@ -1,6 +1,7 @@
 export * from './augment/index.js';
 export * from './datasets/index.js';
 export * from './eval/index.js';
+export * from './lab/index.js';
 export {
   type CheckpointContent,
   type LoadedCheckpoint,
@@ -12,6 +13,14 @@ export type { TrainConfig, TrainResult } from './loop/config.js';
 export { type LoopSpec, runTrainingLoop } from './loop/train-loop.js';
 export * from './optim/index.js';
 export * from './progress/index.js';
-export { type SimCLRConfig, type SimCLRResult, trainSimCLR } from './recipes/simclr.js';
+export { type TrainDAEConfig, type TrainDAEResult, trainDAE } from './recipes/dae.js';
 export { type MoCoConfig, type MoCoResult, trainMoCo } from './recipes/moco.js';
 export { type PIRLConfig, type PIRLResult, trainPIRL } from './recipes/pirl.js';
+export {
+  RBM_METHODS,
+  type RbmMethod,
+  type TrainRBMConfig,
+  type TrainRBMResult,
+  trainRBM,
+} from './recipes/rbm.js';
+export { type SimCLRConfig, type SimCLRResult, trainSimCLR } from './recipes/simclr.js';

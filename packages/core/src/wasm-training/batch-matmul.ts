@@ -1,5 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Attrs, free, type KernelArgs, run, transpose, type WasmBackend, view } from './wasm-backend.js';
+import {
+  type Attrs,
+  free,
+  type KernelArgs,
+  run,
+  transpose,
+  view,
+  type WasmBackend,
+} from './wasm-backend.js';
 
 /**
  * BatchMatMul for the wasm backend that always reaches XNNPACK's matmul. tfjs's wasm kernel uses

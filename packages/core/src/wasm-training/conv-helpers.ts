@@ -9,7 +9,7 @@ export interface Padding {
 }
 
 /**
- * A stride-1 XNNPACK Conv2D (NHWC) with explicit padding that may be negative on any side: a
+ * A stride-1 XNNPACK Conv2D or DepthwiseConv2dNative (NHWC) with explicit padding that may be negative on any side: a
  * negative pad crops the input instead (XNNPACK takes only non-negative padding).
  */
 export function conv2dPadded(
@@ -18,6 +18,7 @@ export function conv2dPadded(
   filter: tf.TensorInfo,
   pad: Padding,
   dilations: [number, number] = [1, 1],
+  kernel: 'Conv2D' | 'DepthwiseConv2dNative' = 'Conv2D',
 ): tf.TensorInfo {
   const [n, h, w, c] = x.shape as [number, number, number, number];
   const cropTop = Math.max(0, -pad.top);
@@ -37,7 +38,7 @@ export function conv2dPadded(
     );
   }
   const out = run(
-    'Conv2D',
+    kernel,
     backend,
     { x: input, filter },
     {

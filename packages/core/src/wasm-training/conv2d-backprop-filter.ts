@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { EbmError } from '../errors.js';
-import { type Attrs, free, type KernelArgs, run, transpose, type WasmBackend } from './wasm-backend.js';
+import {
+  type Attrs,
+  free,
+  type KernelArgs,
+  run,
+  transpose,
+  type WasmBackend,
+} from './wasm-backend.js';
 
 /**
  * Conv2DBackpropFilter for the wasm backend (tfjs 4.22 has none: tfjs issue #8474), as one

@@ -4,8 +4,9 @@ import { type Attrs, type KernelArgs, run, type WasmBackend } from './wasm-backe
 /**
  * MaxPoolGrad for the wasm backend: one pass over the pooling windows on the wasm heap, sending
  * each dy to the first maximum of its window (tfjs's tie rule, which matters after a ReLU where
- * whole windows are 0). tfjs's wasm kernel re-scans every window per input element and took
- * ~85 ns per element; XNNPACK has no pooling gradient to build on.
+ * whole windows are 0), with an unrolled loop for the 2×2/2 pool. tfjs's wasm kernel re-scans
+ * every window per input element and took ~85 ns per element; XNNPACK has no pooling gradient
+ * to build on.
  */
 export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
@@ -34,6 +35,54 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   out.fill(0);
   const rowStride = inWidth * c;
   const imageStride = inHeight * rowStride;
+  // tfjs's cpu rule: the first window cell strictly greater than everything before it, starting
+  // from −∞; so NaN never wins and an all-NaN (or all −∞) window passes no gradient.
+  if (
+    fh === 2 &&
+    fw === 2 &&
+    strideHeight === 2 &&
+    strideWidth === 2 &&
+    top === 0 &&
+    left === 0 &&
+    inHeight === 2 * outHeight &&
+    inWidth === 2 * outWidth
+  ) {
+    // The common 2×2/2 pool without padding: windows do not overlap, four unrolled reads.
+    let dyIndex = 0;
+    for (let r = 0; r < batchSize * outHeight; r++) {
+      const rowBase = 2 * r * rowStride;
+      for (let ow = 0; ow < outWidth; ow++) {
+        const base = rowBase + 2 * ow * c;
+        for (let ch = 0; ch < c; ch++, dyIndex++) {
+          const i0 = base + ch;
+          const i1 = i0 + c;
+          const i2 = i0 + rowStride;
+          const i3 = i2 + c;
+          let best = Number.NEGATIVE_INFINITY;
+          let at = -1;
+          let v = x[i0]!;
+          if (v > best) {
+            best = v;
+            at = i0;
+          }
+          v = x[i1]!;
+          if (v > best) {
+            best = v;
+            at = i1;
+          }
+          v = x[i2]!;
+          if (v > best) {
+            best = v;
+            at = i2;
+          }
+          v = x[i3]!;
+          if (v > best) at = i3;
+          if (at >= 0) out[at] = g[dyIndex]!;
+        }
+      }
+    }
+    return dx;
+  }
   let dyIndex = 0;
   for (let b = 0; b < batchSize; b++) {
     const image = b * imageStride;
@@ -52,11 +101,9 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
               const w = w0 + kw;
               if (w < 0 || w >= inWidth) continue;
               const v = x[row + w * c]!;
-              // `>` keeps the first maximum; NaN wins like in tfjs's cpu kernel.
-              if (v > best || Number.isNaN(v)) {
+              if (v > best) {
                 best = v;
                 at = row + w * c;
-                if (Number.isNaN(v)) break;
               }
             }
           }

@@ -1,5 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type Attrs, free, type KernelArgs, run, size, type WasmBackend, view } from './wasm-backend.js';
+import {
+  type Attrs,
+  free,
+  type KernelArgs,
+  run,
+  size,
+  view,
+  type WasmBackend,
+} from './wasm-backend.js';
 
 /**
  * Sum and Mean for the wasm backend when they reduce leading or middle axes (BatchNorm's
@@ -24,19 +32,26 @@ function reduce(args: KernelArgs, kernel: 'Sum' | 'Mean'): tf.TensorInfo {
   const { x } = args.inputs as { x: tf.TensorInfo };
   const attrs = (args.attrs ?? {}) as Attrs;
   const keepDims = (attrs['keepDims'] as boolean | undefined) ?? false;
-  const axes = tf.util.parseAxisParam(attrs['axis'] as number | number[], x.shape).sort((a, b) => a - b);
+  const axes = tf.util
+    .parseAxisParam(attrs['axis'] as number | number[], x.shape)
+    .sort((a, b) => a - b);
   const plan = x.dtype === 'float32' ? planReduction(x.shape, axes) : undefined;
   if (plan === undefined) return run(kernel, backend, { x }, attrs);
   const { a, r, k } = plan;
   const outShape = keepDims
     ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
     : x.shape.filter((_, i) => !axes.includes(i));
-  const pooled = run('AvgPool', backend, { x: view(x, [a, r, 1, k]) }, {
-    filterSize: [r, 1],
-    strides: [1, 1],
-    pad: 'valid',
-    dimRoundingMode: undefined,
-  });
+  const pooled = run(
+    'AvgPool',
+    backend,
+    { x: view(x, [a, r, 1, k]) },
+    {
+      filterSize: [r, 1],
+      strides: [1, 1],
+      pad: 'valid',
+      dimRoundingMode: undefined,
+    },
+  );
   let result = pooled;
   if (kernel === 'Sum') {
     const scale = backend.makeOutput([], 'float32');

@@ -1,11 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { conv2dBackpropFilter } from './conv2d-backprop-filter.js';
 import { batchMatMul } from './batch-matmul.js';
+import { fusedBatchNorm } from './batch-norm.js';
+import { cast } from './cast.js';
+import { broadcastComparison, COMPARISONS } from './comparisons.js';
+import { conv2dBackpropFilter } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInput } from './conv2d-backprop-input.js';
+import {
+  depthwiseConv2dBackpropFilter,
+  depthwiseConv2dBackpropInput,
+} from './depthwise-conv2d-backprop.js';
+import { installGradients, restoreGradients } from './gradients.js';
 import { identity } from './identity.js';
 import { maxPoolGrad } from './max-pool-grad.js';
 import { mean, sum } from './reductions.js';
 import { tile } from './tile.js';
+import { unsortedSegmentSum } from './unsorted-segment-sum.js';
 import { rememberOriginal } from './wasm-backend.js';
 
 interface TrainingKernel {
@@ -29,6 +38,24 @@ export const WASM_TRAINING_KERNELS: readonly TrainingKernel[] = [
     kernelFunc: conv2dBackpropInput as unknown as tf.KernelFunc,
     replaces: true,
     why: 'the wasm one is a scalar C++ loop, ~10x slower than XNNPACK convolutions',
+  },
+  {
+    kernelName: 'DepthwiseConv2dNativeBackpropFilter',
+    kernelFunc: depthwiseConv2dBackpropFilter as unknown as tf.KernelFunc,
+    replaces: false,
+    why: 'missing in tfjs-backend-wasm 4.22: no depthwise conv could train',
+  },
+  {
+    kernelName: 'DepthwiseConv2dNativeBackpropInput',
+    kernelFunc: depthwiseConv2dBackpropInput as unknown as tf.KernelFunc,
+    replaces: false,
+    why: 'missing in tfjs-backend-wasm 4.22: no depthwise conv could train',
+  },
+  {
+    kernelName: 'UnsortedSegmentSum',
+    kernelFunc: unsortedSegmentSum as unknown as tf.KernelFunc,
+    replaces: false,
+    why: 'missing in tfjs-backend-wasm 4.22: the gradient of tf.gather needs it',
   },
   {
     kernelName: 'BatchMatMul',
@@ -66,6 +93,24 @@ export const WASM_TRAINING_KERNELS: readonly TrainingKernel[] = [
     replaces: true,
     why: 'tfjs clones every tensor saved for a gradient; the wasm Identity copies the data',
   },
+  {
+    kernelName: 'Cast',
+    kernelFunc: cast as unknown as tf.KernelFunc,
+    replaces: true,
+    why: 'a same-dtype cast (ReLU/Step gradients) copies the data',
+  },
+  {
+    kernelName: 'FusedBatchNorm',
+    kernelFunc: fusedBatchNorm as unknown as tf.KernelFunc,
+    replaces: true,
+    why: 'the wasm one is a scalar loop; x·a + b with per-channel a, b is two SIMD passes',
+  },
+  ...COMPARISONS.map((kernelName) => ({
+    kernelName,
+    kernelFunc: broadcastComparison(kernelName),
+    replaces: true,
+    why: 'broadcasting compares index per element (~20× slower than equal shapes)',
+  })),
 ];
 
 const replaced = new Map<string, tf.KernelConfig>();
@@ -96,6 +141,7 @@ export function registerWasmTrainingKernels(): string[] {
       ...(setupFunc !== undefined ? { setupFunc } : {}),
     });
   }
+  installGradients();
   registered = true;
   return WASM_TRAINING_KERNELS.map((k) => k.kernelName);
 }
@@ -109,6 +155,7 @@ export function unregisterWasmTrainingKernels(): void {
     if (original !== undefined) tf.registerKernel(original);
   }
   replaced.clear();
+  restoreGradients();
   registered = false;
 }
 

@@ -23,9 +23,9 @@ export function tile(args: KernelArgs): tf.TensorInfo {
   x.shape.forEach((d, i) => {
     const r = reps[i]!;
     if (d === 1 && r === 1) return;
-    if (r === 1 && dims.length > 0 && rs[rs.length - 1] !== undefined) {
+    if (r === 1 && dims.length > 0) {
+      // The merged axis keeps the rep of the axis before; its blocks grow by d.
       dims[dims.length - 1]! *= d;
-      // The merged axis keeps the rep of the axis before; its row length grows by d.
       return;
     }
     dims.push(d);

@@ -33,6 +33,18 @@ export function originalKernel(kernelName: string): tf.KernelFunc | undefined {
   return originals.get(kernelName) ?? tf.getKernel(kernelName, 'wasm')?.kernelFunc;
 }
 
+/** Receives the time of every wasm kernel that an ebm.js kernel runs inside itself. */
+export type SubkernelObserver = (kernelName: string, milliseconds: number) => void;
+let observer: SubkernelObserver | undefined;
+
+/**
+ * Reports the wasm kernels that ebm.js's kernels call internally, with their times (tf.profile
+ * sees only the outer kernel). For benchmarks; pass undefined to stop.
+ */
+export function observeSubkernels(callback: SubkernelObserver | undefined): void {
+  observer = callback;
+}
+
 /** Runs a wasm kernel (the original one when ebm.js replaced it) inside another kernel. */
 export function run(
   kernelName: string,
@@ -47,7 +59,13 @@ export function run(
       `wasm-training: the wasm backend has no "${kernelName}" kernel; is @tensorflow/tfjs-backend-wasm 4.x loaded?`,
     );
   }
-  return kernel({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+  if (observer === undefined) {
+    return kernel({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+  }
+  const start = performance.now();
+  const out = kernel({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+  observer(kernelName, performance.now() - start);
+  return out;
 }
 
 /** A reshaped view sharing `t`'s data: no kernel, no copy, nothing to dispose separately. */
@@ -67,19 +85,6 @@ export function size(shape: readonly number[]): number {
 
 export function transpose(backend: WasmBackend, x: tf.TensorInfo, perm: number[]): tf.TensorInfo {
   return run('Transpose', backend, { x }, { perm });
-}
-
-/** `a·b` through XNNPACK's fully-connected path: 2-D operands, no transpose flags. */
-export function matMul2d(backend: WasmBackend, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
-  const [m, k] = a.shape as [number, number];
-  const n = b.shape[1]!;
-  const out = run(
-    'BatchMatMul',
-    backend,
-    { a: view(a, [1, m, k]), b: view(b, [1, k, n]) },
-    { transposeA: false, transposeB: false },
-  );
-  return view(out, [m, n]);
 }
 
 export function zeros(backend: WasmBackend, shape: number[], dtype: tf.DataType = 'float32') {

@@ -8,7 +8,7 @@ export interface ToyTrainOptions {
   steps: number;
   /** Default 256. */
   batchSize?: number;
-  /** Adam's base rate, decayed with a cosine to 0. Default 2e-3. */
+  /** Adam's base rate, decayed with a cosine to 0. Default 5e-3. */
   learningRate?: number;
   hiddenUnits?: readonly number[];
   seed?: number;
@@ -35,7 +35,7 @@ export function trainToy(
   train: Float32Array,
   options: ToyTrainOptions,
 ): ToyTrainResult {
-  const { steps, batchSize = 256, learningRate = 2e-3, seed = 0, every = 50 } = options;
+  const { steps, batchSize = 256, learningRate = 5e-3, seed = 0, every = 50 } = options;
   validate.assertNumber(steps, 'trainToy: steps', { min: 1, integer: true });
   validate.assertNumber(batchSize, 'trainToy: batchSize', { min: 2, integer: true });
   const n = train.length / 2;

@@ -10,6 +10,7 @@ import { denoisingScoreMatchingMethod } from './score-matching.js';
 import { LAB_METHOD_NAMES, type LabMethod, type LabMethodName } from './types.js';
 
 export { fitTemperature } from './dae.js';
+export { ML_TRAIN_GRID, maximumLikelihoodMethod } from './ml-exact.js';
 export * from './types.js';
 
 const REGISTRY: Record<LabMethodName, LabMethod> = {

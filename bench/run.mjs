@@ -1,0 +1,304 @@
+// `pnpm bench`: SimCLR train-step throughput of @ebmjs/models' convEncoder and ResNet-18 (CIFAR
+// stem) on the tfjs backends available in Node, against PyTorch on the CPU with equal threads.
+//
+//   node bench/run.mjs [--json] [--out results.json] [--quick] [--nets conv,resnet18]
+//                      [--conv-batches 256,64] [--resnet-batches 16] [--threads 1,2]
+//                      [--runs 5] [--warmup 2] [--rounds 1] [--with-cpu] [--profile]
+//
+// Every measurement runs in a fresh process (tfjs's wasm backend starts once per process, with
+// one thread count), tfjs and PyTorch alternating config by config so both see the same machine
+// load. Reported: median step time of `runs` steps after `warmup` steps, images/s = batch / step
+// (each image contributes two views, so the encoder sees 2·batch inputs per step).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values: opt } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    nets: { type: 'string', default: 'conv,resnet18' },
+    'conv-batches': { type: 'string', default: '256,64' },
+    // ResNet-18 at 64 and 256 does not fit tfjs-wasm's memory (see README/RESULTS): 16 does.
+    'resnet-batches': { type: 'string', default: '16' },
+    threads: { type: 'string' },
+    runs: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '1' },
+    'with-cpu': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    python: { type: 'string', default: '/usr/bin/python3' },
+  },
+});
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const log = (line) => process.stderr.write(`${line}\n`);
+const cores = os.availableParallelism?.() ?? os.cpus().length;
+const runs = Number(opt.runs);
+const warmup = Number(opt.warmup);
+const rounds = Math.max(1, Number(opt.rounds));
+if (!(runs >= 5) && !opt.quick)
+  log(`note: --runs ${runs} is below the 5 the results table asks for`);
+const threadCounts = (opt.threads ?? (cores >= 2 ? '1,2' : '1')).split(',').map(Number);
+const nets = opt.quick ? ['conv'] : opt.nets.split(',');
+const batchesOf = (net) =>
+  opt.quick ? [64] : opt[net === 'conv' ? 'conv-batches' : 'resnet-batches'].split(',').map(Number);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+// ---------------------------------------------------------------- machine and PyTorch
+const machine = {
+  cpuModel: os.cpus()[0]?.model ?? 'unknown',
+  nproc: cores,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${os.platform()} ${os.release()}`,
+  loadAverageStart: os.loadavg().map((x) => Number(x.toFixed(2))),
+};
+let torch = { available: false, note: '' };
+try {
+  const v = execFileSync(opt.python, ['-c', 'import torch; print(torch.__version__)'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
+  torch = { available: true, version: v, note: '' };
+} catch {
+  torch.note = `PyTorch skipped: ${opt.python} cannot import torch (Debian: apt-get install python3-torch libopenblas0-pthread)`;
+  log(torch.note);
+}
+
+function runChild(command, args, timeoutMs) {
+  const r = spawnSync(command, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+  const line = (r.stdout ?? '').trim().split('\n').filter(Boolean).at(-1);
+  if (r.error || !line) {
+    const why =
+      r.error?.code === 'ETIMEDOUT'
+        ? `timed out after ${timeoutMs / 1000} s`
+        : (r.stderr ?? '').trim().split('\n').at(-1);
+    return { error: why || `exit code ${r.status}` };
+  }
+  try {
+    return JSON.parse(line);
+  } catch {
+    return { error: `unreadable output: ${line.slice(0, 200)}` };
+  }
+}
+
+const tfjsRun = (net, batch, backend, kernels, threads, extra = []) =>
+  runChild(
+    process.execPath,
+    [
+      here('./tfjs-step.mjs'),
+      `--net=${net}`,
+      `--batch=${batch}`,
+      `--backend=${backend}`,
+      `--kernels=${kernels}`,
+      `--threads=${threads}`,
+      `--runs=${runs}`,
+      `--warmup=${warmup}`,
+      ...extra,
+    ],
+    40 * 60_000,
+  );
+
+const torchRun = (net, batch, threads) =>
+  runChild(
+    opt.python,
+    [
+      here('./torch_bench.py'),
+      `--net=${net === 'conv' ? 'conv' : 'resnet18'}`,
+      `--batch=${batch}`,
+      `--threads=${threads}`,
+      `--runs=${runs}`,
+      `--warmup=${warmup}`,
+    ],
+    40 * 60_000,
+  );
+
+// ---------------------------------------------------------------- the measurements
+const rows = [];
+const skipped = [];
+/** One result from several rounds: step times concatenated, the last round's extras. */
+const pool = (results) => {
+  const failed = results.find((r) => r.error);
+  if (failed) return failed;
+  const last = results.at(-1);
+  return {
+    ...last,
+    stepSeconds: results.flatMap((r) => r.stepSeconds),
+    stepCpuSeconds: results.flatMap((r) => r.stepCpuSeconds ?? []),
+    losses: results[0].losses,
+    rounds: results.length,
+  };
+};
+
+const record = (config, r) => {
+  const row = { ...config };
+  if (r.error) row.error = r.error;
+  else {
+    row.stepSeconds = r.stepSeconds;
+    row.rounds = r.rounds ?? 1;
+    row.medianStepSeconds = median(r.stepSeconds);
+    row.imagesPerSecond = config.batch / row.medianStepSeconds;
+    if (r.stepCpuSeconds?.length) {
+      row.stepCpuSeconds = r.stepCpuSeconds;
+      row.medianStepCpuSeconds = median(r.stepCpuSeconds);
+      row.imagesPerCpuSecond = config.batch / row.medianStepCpuSeconds;
+    }
+    row.threadsUsed = r.threads;
+    row.firstLoss = r.losses?.[0];
+    row.lastLoss = r.losses?.at(-1);
+    if (r.profile) row.profile = r.profile;
+    if (r.nets) row.nets = r.nets;
+    if (r.version) row.version = r.version;
+  }
+  rows.push(row);
+  const what = `${config.net}@${config.batch} ${config.runtime} ${config.threads}t`;
+  log(
+    row.error
+      ? `  ${what}: ${row.error}`
+      : `  ${what}: ${row.medianStepSeconds.toFixed(3)} s/step, ${row.imagesPerSecond.toFixed(1)} img/s`,
+  );
+  return row;
+};
+
+for (const net of nets) {
+  const batches = batchesOf(net);
+  if (net === 'resnet18' && !batches.some((b) => b >= 64)) {
+    skipped.push(
+      'resnet18@256 and @64: not run by default: tfjs-wasm has a 32-bit heap (its glue breaks past 2 GiB) and ResNet-18 needs ~1.45 GiB at batch 16, ~2.46 GiB at 32 (measured); batch 64 fails with "memory access out of bounds". Try with --resnet-batches 64',
+    );
+  }
+  for (const batch of batches) {
+    log(`${net} batch ${batch}`);
+    for (const threads of threadCounts) {
+      // Rounds alternate PyTorch and tfjs so a load change on a shared machine hits both;
+      // the step times of all rounds are pooled before taking the median.
+      const torchRuns = [];
+      const tfjsRuns = [];
+      for (let round = 0; round < rounds; round++) {
+        if (torch.available) torchRuns.push(torchRun(net, batch, threads));
+        const extra = opt.profile && round === rounds - 1 ? ['--profile'] : [];
+        tfjsRuns.push(tfjsRun(net, batch, 'wasm', 'ebm', threads, extra));
+      }
+      if (torch.available) record({ net, batch, runtime: 'pytorch', threads }, pool(torchRuns));
+      record({ net, batch, runtime: 'tfjs-wasm+ebm', threads }, pool(tfjsRuns));
+    }
+    // tfjs's wasm kernels with only the missing ones added (what tfjs alone would do), 1 thread.
+    if (net === 'conv' && batch === Math.min(...batches)) {
+      record(
+        { net, batch, runtime: 'tfjs-wasm+missing-only', threads: 1 },
+        tfjsRun(net, batch, 'wasm', 'minimal', 1),
+      );
+    }
+    if (net === 'conv' && batch === Math.min(...batches)) {
+      const r = tfjsRun(net, batch, 'wasm', 'none', 1, ['--runs=1', '--warmup=0']);
+      rows.push({
+        net,
+        batch,
+        runtime: 'tfjs-wasm (as shipped)',
+        threads: 1,
+        error: r.error ?? 'trained?!',
+      });
+      log(`  tfjs-wasm as shipped: ${r.error ?? 'trained'}`);
+    }
+    if (opt['with-cpu'] && net === 'conv' && batch === Math.min(...batches)) {
+      record({ net, batch, runtime: 'tfjs-cpu', threads: 1 }, tfjsRun(net, batch, 'cpu', 'ebm', 1));
+    } else if (net === 'conv' && batch === Math.min(...batches)) {
+      skipped.push(
+        `tfjs-cpu: not run by default (pure JS, minutes per step at these sizes; add --with-cpu for conv@${batch})`,
+      );
+    }
+  }
+}
+skipped.push(
+  'tfjs-node / tfjs-node-gpu: not installable here (their install downloads libtensorflow); not measured',
+);
+skipped.push('webgl / webgpu: browser backends, not available in Node');
+
+// ---------------------------------------------------------------- ratios and output
+for (const row of rows) {
+  if (row.runtime === 'pytorch' || row.imagesPerSecond === undefined) continue;
+  const ref = rows.find(
+    (r) =>
+      r.runtime === 'pytorch' &&
+      r.net === row.net &&
+      r.batch === row.batch &&
+      r.threads === row.threads &&
+      r.imagesPerSecond,
+  );
+  if (ref) {
+    row.ratioVsPytorch = row.imagesPerSecond / ref.imagesPerSecond;
+    if (row.imagesPerCpuSecond && ref.imagesPerCpuSecond) {
+      row.cpuTimeRatioVsPytorch = row.imagesPerCpuSecond / ref.imagesPerCpuSecond;
+    }
+  }
+}
+machine.loadAverageEnd = os.loadavg().map((x) => Number(x.toFixed(2)));
+const report = {
+  command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+  date: new Date().toISOString(),
+  machine,
+  pytorch: torch,
+  method: {
+    step: 'SimCLR: two views → one batch of 2·B through encoder + projection head (BatchNorm in training mode), NT-Xent (τ = 0.5), Adam 1e-3',
+    input: '32×32×3, random uniform views (no augmentation cost)',
+    runs,
+    warmup,
+    rounds,
+    imagesPerSecond: 'batch / median step time',
+  },
+  results: rows,
+  skipped,
+  inference:
+    'pending: the inference benchmark (exported encoder on onnxruntime-node, onnxruntime-web, tfjs-wasm, PyTorch) is not implemented yet; @ebmjs/export and @ebmjs/web-infer landed while this benchmark was written',
+};
+
+const pad = (s, n) => String(s).padEnd(n);
+const lines = [
+  `machine: ${machine.cpuModel}, ${machine.nproc} CPUs, Node ${machine.node}; load ${machine.loadAverageStart.join(' ')} → ${machine.loadAverageEnd.join(' ')}`,
+  torch.available ? `PyTorch ${torch.version} (${opt.python})` : torch.note,
+  '',
+  `${pad('net', 10)}${pad('batch', 7)}${pad('runtime', 26)}${pad('threads', 9)}${pad('s/step', 10)}${pad('img/s', 10)}${pad('vs PyTorch', 12)}${pad('CPU s/step', 12)}vs PyTorch (CPU time)`,
+];
+for (const r of rows) {
+  lines.push(
+    r.error
+      ? `${pad(r.net, 10)}${pad(r.batch, 7)}${pad(r.runtime, 26)}${pad(r.threads, 9)}(${r.error.slice(0, 100)})`
+      : `${pad(r.net, 10)}${pad(r.batch, 7)}${pad(r.runtime, 26)}${pad(r.threadsUsed ?? r.threads, 9)}${pad(r.medianStepSeconds.toFixed(3), 10)}${pad(r.imagesPerSecond.toFixed(1), 10)}${pad(r.ratioVsPytorch !== undefined ? `${r.ratioVsPytorch.toFixed(2)}×` : '', 12)}${pad(r.medianStepCpuSeconds?.toFixed(3) ?? '-', 12)}${r.cpuTimeRatioVsPytorch !== undefined ? `${r.cpuTimeRatioVsPytorch.toFixed(2)}×` : ''}`,
+  );
+}
+lines.push(
+  '',
+  'img/s = batch / median wall time per step; CPU s/step = CPU time of the process per step (all its',
+  'threads), less sensitive to other load on a shared machine; both ratios are tfjs ÷ PyTorch.',
+  '',
+  ...skipped.map((s) => `skipped: ${s}`),
+  `inference: ${report.inference}`,
+);
+for (const row of rows.filter((r) => r.profile)) {
+  lines.push(
+    '',
+    `profile ${row.net}@${row.batch} ${row.runtime} ${row.threads}t (one step, ${Math.round(row.profile.stepMs)} ms):`,
+  );
+  for (const k of row.profile.kernels.slice(0, 12))
+    lines.push(`  ${pad(k.name, 24)}${pad(k.ms, 8)}ms  ${k.calls} calls`);
+  lines.push(
+    `  inside ebm.js kernels: ${row.profile.insideEbmKernels.map((k) => `${k.name} ${k.ms} ms`).join(', ')}`,
+  );
+}
+if (opt.out) writeFileSync(opt.out, `${JSON.stringify(report, null, 2)}\n`);
+if (opt.json) {
+  log(lines.join('\n'));
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+} else {
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+if (!existsSync(here('../packages/models/dist/index.js')))
+  log('note: @ebmjs/models not built; used bench/nets.mjs');
