@@ -172,7 +172,7 @@ for (const net of nets) {
   const batches = batchesOf(net);
   if (net === 'resnet18' && !batches.some((b) => b >= 64)) {
     skipped.push(
-      'resnet18@256 and @64: not run by default: tfjs-wasm has a 32-bit heap (its glue breaks past 2 GiB) and ResNet-18 needs ~1.45 GiB at batch 16, ~2.46 GiB at 32 (measured); batch 64 fails with "memory access out of bounds". Try with --resnet-batches 64',
+      'resnet18@256 and @64: not run by default: tfjs-wasm has a 32-bit heap (its glue breaks past 2 GiB) and ResNet-18 needs a 1453 MiB heap at batch 16, 2457 MiB at 32 (measured); batch 64 fails with "memory access out of bounds". Try with --resnet-batches 64',
     );
   }
   for (const batch of batches) {
