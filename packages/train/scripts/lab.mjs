@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from 'vite';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const entry = process.env.EBM_LAB_ENTRY ?? join(here, 'lab.ts');
+const entry = join(here, 'lab.ts');
 const server = await createServer({
   configFile: false,
   logLevel: 'warn',

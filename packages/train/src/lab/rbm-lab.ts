@@ -36,6 +36,7 @@ export interface RbmLabOptions {
 export interface RbmProgress {
   phase: 'rbm';
   method: RbmMethod;
+  /** 0-based, like ToyProgress.step. */
   step: number;
   steps: number;
   loss: number;
@@ -182,7 +183,7 @@ export async function runRbmLab(
             options.onProgress?.({
               phase: 'rbm',
               method,
-              step: e.globalStep,
+              step: e.globalStep - 1,
               steps: e.totalSteps,
               loss: e.loss,
             }),

@@ -110,7 +110,7 @@ async function energiesPicture(
     columns,
     rows,
     labelWidth: 130,
-    caption: `exp(−E)/Z on [${table.box.lo}, ${table.box.hi}]², each panel scaled to its maximum; white dots: training points; test NLL in nats; ${table.steps} steps per method.`,
+    caption: `exp(−E)/Z on [${table.box.lo}, ${table.box.hi}]², each panel scaled to its maximum; white pixels: training points; test NLL in nats; ${table.steps} steps per method.`,
   });
 }
 
