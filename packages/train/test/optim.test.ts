@@ -120,4 +120,17 @@ describe('cosineSchedule and createOptimizer', () => {
       /Unknown optimizer "rmsprop"/,
     );
   });
+
+  it('frees every tensor it created when disposed (tfjs momentum alone leaks its lr scalar)', () => {
+    for (const name of ['sgd', 'adam', 'adamw', 'lars'] as const) {
+      const w = tf.variable(tf.scalar(1));
+      const before = tf.memory().numTensors;
+      const opt = createOptimizer({ name, learningRate: 0.1 });
+      setLearningRate(opt, 0.05);
+      opt.minimize(() => tf.square(w) as tf.Scalar);
+      opt.dispose();
+      expect(tf.memory().numTensors, name).toBe(before);
+      w.dispose();
+    }
+  });
 });

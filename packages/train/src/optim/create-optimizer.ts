@@ -3,6 +3,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AdamW } from './adamw.js';
 import { Lars } from './lars.js';
 
+/** tfjs's MomentumOptimizer.dispose skips the learning-rate scalar SGD keeps; free it too. */
+class MomentumOptimizer extends tf.MomentumOptimizer {
+  override dispose(): void {
+    super.dispose();
+    (this as unknown as { c?: tf.Tensor }).c?.dispose();
+  }
+}
+
 export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'lars';
 
 export interface OptimizerConfig {
@@ -19,7 +27,7 @@ export function createOptimizer(config: OptimizerConfig): tf.Optimizer {
   const { name, learningRate, momentum = 0.9 } = config;
   switch (name) {
     case 'sgd':
-      return tf.train.momentum(learningRate, momentum);
+      return new MomentumOptimizer(learningRate, momentum);
     case 'adam':
       // ebm.js's Adam (AdamW without decay) rather than tfjs's: tfjs restores its β^t
       // accumulators from pow() on resume, off by an ulp from the running product, so a resumed
