@@ -31,6 +31,16 @@ describe('bad input: one line on stderr, exit code 2', () => {
     [['export', '/no/such/run'], /missing --out/],
     [['embed', 'model.onnx'], /usage: ebm embed model.onnx <files or dirs...>/],
     [['bench', '--model', 'vgg'], /--model must be one of conv, resnet18, received "vgg"/],
+    [
+      ['lab', '--dataset', 'spirals'],
+      /--dataset takes a comma list of moons, 8gaussians, .*"spirals"/,
+    ],
+    [['lab', '--methods', 'ml,vae'], /--methods takes a comma list of ml, cd, pcd, nce, dsm, dae/],
+    [
+      ['lab', '--rbm-methods', ''],
+      /--rbm-methods takes a comma list of cd, pcd, ratio-matching, mpf/,
+    ],
+    [['lab', '--steps', '0'], /--steps must be an integer >= 1, received "0"/],
   ];
   it.each(cases)('ebm %j', async (argv, message) => {
     const { io, err } = capture();
@@ -101,5 +111,51 @@ describe('train → export → embed → eval on a small MNIST subset', () => {
       await main(['eval', run, '--train-limit', '100', '--test-limit', '50', '--k', '10'], v.io),
     ).toBe(0);
     expect(v.out.join('\n')).toMatch(/kNN accuracy \d+\.\d+% {2}linear probe \d+\.\d+%/);
+  });
+});
+
+describe('ebm lab', () => {
+  it('trains the chosen 2-D methods, prints the NLL table and writes its files', {
+    timeout: 120_000,
+  }, async () => {
+    const env = process.env.EBM_BACKEND;
+    process.env.EBM_BACKEND = 'cpu';
+    const out = join(await mkdtemp(join(tmpdir(), 'ebm-lab-')), 'lab');
+    try {
+      const c = capture();
+      const code = await main(
+        [
+          'lab',
+          '--dataset',
+          '8gaussians',
+          '--methods',
+          'ml,nce',
+          '--steps',
+          '40',
+          '--no-rbm',
+          '--out',
+          out,
+        ],
+        c.io,
+      );
+      expect(code).toBe(0);
+      const text = c.out.join('\n');
+      expect(text).toMatch(
+        /\| 8 Gaussians \| 2\.811 \| 4\.201 \| \**\d\.\d{3}\** \| \**\d\.\d{3}\**( ✗)? \|/,
+      );
+      expect(text).toMatch(new RegExp(`results in ${out}`));
+      expect(c.err.join('\n')).toMatch(/8gaussians\/nce step 40\/40/);
+      const json = JSON.parse(await readFile(join(out, 'table.json'), 'utf8'));
+      const row = json.toy.rows[0];
+      expect(Object.keys(row.methods)).toEqual(['ml', 'nce']);
+      // 40 steps of exact-Z maximum likelihood already beat the single fitted Gaussian.
+      expect(row.methods.ml.nll).toBeLessThan(row.gaussianNll);
+      expect(json.rbm).toBeNull();
+      for (const f of ['table.md', 'energies.png', 'report.html'])
+        expect((await stat(join(out, f))).size).toBeGreaterThan(100);
+    } finally {
+      if (env === undefined) delete process.env.EBM_BACKEND;
+      else process.env.EBM_BACKEND = env;
+    }
   });
 });

@@ -4,8 +4,17 @@ import { demo } from './demo.js';
 import { embed } from './embed.js';
 import { evaluate } from './eval.js';
 import { exportCommand } from './export.js';
+import { lab } from './lab.js';
 import { train } from './train.js';
 
 export { CliUsageError, type Command } from './command.js';
 
-export const COMMANDS: readonly Command[] = [train, evaluate, exportCommand, embed, bench, demo];
+export const COMMANDS: readonly Command[] = [
+  train,
+  evaluate,
+  exportCommand,
+  embed,
+  bench,
+  demo,
+  lab,
+];
