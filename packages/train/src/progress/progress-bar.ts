@@ -19,18 +19,31 @@ export function formatStep(e: StepEvent, width = 24): string {
   );
 }
 
+export interface ProgressBarOptions {
+  /** On a pipe or log file: one step line at most this often (default 60; 0 = only epochs). */
+  logEverySeconds?: number;
+}
+
 /**
  * A live progress bar (epoch, step, loss, images/s, ETA) redrawn in place on a terminal; on a
- * pipe or log file it prints one line per epoch instead, so logs stay readable.
+ * pipe or log file it prints a plain step line every `logEverySeconds` and one line per epoch,
+ * so logs stay readable and a long run still shows it is alive.
  */
 export function progressBar(
   stream: { write(s: string): unknown; isTTY?: boolean } = process.stderr,
+  { logEverySeconds = 60 }: ProgressBarOptions = {},
 ): TrainingCallbacks {
   let last = 0;
+  let lastLogged = Date.now();
   return {
     onStepEnd(e) {
-      if (!stream.isTTY) return;
       const now = Date.now();
+      if (!stream.isTTY) {
+        if (logEverySeconds <= 0 || now - lastLogged < logEverySeconds * 1000) return;
+        lastLogged = now;
+        stream.write(`${formatStep(e)}\n`);
+        return;
+      }
       if (now - last < 100 && e.step + 1 < e.stepsPerEpoch) return;
       last = now;
       stream.write(`\r\x1b[2K${formatStep(e)}`);
