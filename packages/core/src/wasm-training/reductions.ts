@@ -18,7 +18,14 @@ import {
  * pooling (× R for Sum). A trailing reduction (K = 1), other dtypes and non-contiguous axes go
  * to tfjs's own kernel, which needs no transpose for the first and is rare for the others.
  * (A matmul ones[1, R]·x[R, K] is as fast but XNNPACK would cache a packed copy of x.)
+ *
+ * XNNPACK's pooling keeps a per-channel row on the wasm stack (64 KiB in tfjs's build): with
+ * more than ~16k channels and a window of 8 or more it overflows ("memory access out of
+ * bounds", e.g. sum(x, 0) for x [16, 20000]). So K is split as [K / C, C] with C ≤
+ * MAX_POOL_CHANNELS, the K / C part becoming the pooling's width (a window of 1 leaves it be).
  */
+export const MAX_POOL_CHANNELS = 8192;
+
 export function sum(args: KernelArgs): tf.TensorInfo {
   return reduce(args, 'Sum');
 }
@@ -37,14 +44,14 @@ function reduce(args: KernelArgs, kernel: 'Sum' | 'Mean'): tf.TensorInfo {
     .sort((a, b) => a - b);
   const plan = x.dtype === 'float32' ? planReduction(x.shape, axes) : undefined;
   if (plan === undefined) return run(kernel, backend, { x }, attrs);
-  const { a, r, k } = plan;
+  const { a, r, k, width } = plan;
   const outShape = keepDims
     ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
     : x.shape.filter((_, i) => !axes.includes(i));
   const pooled = run(
     'AvgPool',
     backend,
-    { x: view(x, [a, r, 1, k]) },
+    { x: view(x, [a, r, width, k / width]) },
     {
       filterSize: [r, 1],
       strides: [1, 1],
@@ -64,12 +71,13 @@ function reduce(args: KernelArgs, kernel: 'Sum' | 'Mean'): tf.TensorInfo {
 
 /**
  * Views `shape` as [A, R, K] with R the product of the reduced axes, when they are contiguous
- * (after dropping size-1 axes); undefined when the fast paths do not apply.
+ * (after dropping size-1 axes), and K as [width, K / width] with K / width ≤ MAX_POOL_CHANNELS;
+ * undefined when the fast path does not apply.
  */
 export function planReduction(
   shape: readonly number[],
   axes: readonly number[],
-): { a: number; r: number; k: number } | undefined {
+): { a: number; r: number; k: number; width: number } | undefined {
   if (axes.length === 0 || size(shape) === 0) return undefined;
   let a = 1;
   let r = 1;
@@ -92,5 +100,16 @@ export function planReduction(
   }
   // Nothing to reduce, or a trailing reduction (tfjs's kernel needs no transpose then).
   if (r === 1 || k === 1) return undefined;
-  return { a, r, k };
+  const width = poolWidth(k);
+  return width === undefined ? undefined : { a, r, k, width };
+}
+
+/**
+ * The smallest divisor w of k with k / w ≤ MAX_POOL_CHANNELS; undefined when the channels
+ * would drop below 64 (k with no such divisor, e.g. a large prime: tfjs's kernel is faster).
+ */
+function poolWidth(k: number): number | undefined {
+  if (k <= MAX_POOL_CHANNELS) return 1;
+  for (let w = Math.ceil(k / MAX_POOL_CHANNELS); k / w >= 64; w++) if (k % w === 0) return w;
+  return undefined;
 }

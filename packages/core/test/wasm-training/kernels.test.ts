@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { MAX_POOL_CHANNELS, planReduction } from '../../src/wasm-training/reductions.js';
 import { compareBackends, relativeError, setupBackends } from './compare.js';
 
 beforeAll(setupBackends);
@@ -89,6 +90,13 @@ describe('Sum and Mean on wasm match the cpu backend', () => {
     { x: [4, 1, 6, 7], axis: [0, 1, 2], keepDims: false },
     { x: [300, 64], axis: 0, keepDims: false },
     { x: [3, 4], axis: [0, 1], keepDims: false },
+    // More than XNNPACK's pooling can keep on the wasm stack (16k channels, window ≥ 8): these
+    // crashed with "memory access out of bounds" before K was split into width × channels.
+    { x: [16, 20000], axis: 0, keepDims: false },
+    { x: [16, 784 * 64], axis: 0, keepDims: true },
+    { x: [2, 12, 20000], axis: 1, keepDims: false },
+    // A prime K has no such split: tfjs's own kernel.
+    { x: [9, 16411], axis: 0, keepDims: false },
   ];
   it.each(cases)('sum/mean of $x over $axis keepDims=$keepDims, and gradients', async (c) => {
     const { relErrors, shapesMatch } = await compareBackends([{ shape: c.x }], (x) => {
@@ -100,6 +108,16 @@ describe('Sum and Mean on wasm match the cpu backend', () => {
     });
     expect(shapesMatch).toBe(true);
     for (const e of relErrors) expect(e).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('plans [A, R, width, K / width] views with at most MAX_POOL_CHANNELS channels', () => {
+    expect(planReduction([4, 5, 6, 7], [1, 2])).toEqual({ a: 4, r: 30, k: 7, width: 1 });
+    expect(planReduction([16, 20000], [0])).toEqual({ a: 1, r: 16, k: 20000, width: 4 });
+    expect(planReduction([16, 50176], [0])).toEqual({ a: 1, r: 16, k: 50176, width: 7 });
+    expect(planReduction([9, 16411], [0])).toBeUndefined();
+    expect(planReduction([4, 5], [1])).toBeUndefined(); // trailing: tfjs's kernel
+    expect(planReduction([4, 5, 6], [0, 2])).toBeUndefined(); // not contiguous
+    expect(MAX_POOL_CHANNELS).toBe(8192);
   });
 
   it('int32 sums stay exact', async () => {

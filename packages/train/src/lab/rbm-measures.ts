@@ -38,8 +38,7 @@ export function binaryBatch(
  */
 export function rbmFlipGaps(rbm: RBM, v: tf.Tensor2D): tf.Tensor2D {
   // Laid out [V, H, n] with the batch last: the backward pass then reduces W's gradient over
-  // the trailing axis. (With [n, V, H] it sums over the leading axis, and the wasm backend's
-  // leading-axis Sum crashes with "memory access out of bounds" for [16, 784·64].)
+  // the trailing axis, a plain row sum on every backend.
   return tf.tidy(() => {
     const aT = tf.transpose(tf.add(tf.matMul(v, rbm.weights), rbm.hiddenBias)); // [H, n]
     const sT = tf.sub(1, tf.mul(tf.transpose(v), 2)); // [V, n]
