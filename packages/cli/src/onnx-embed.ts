@@ -1,45 +1,37 @@
 import { datasetSize, type ImageDataset, imageSize } from '@ebmjs/train';
-import * as ort from 'onnxruntime-node';
+import { FeatureExtractor } from '@ebmjs/web-infer';
 
 /**
- * Embeds a whole dataset with onnxruntime-node from an exported encoder (input `input`, NHWC,
- * pixels scaled to [0, 1] as the export metadata says). Returns [n × dim] row-major.
+ * Embeds a whole dataset from an exported encoder through @ebmjs/web-infer on onnxruntime-node's
+ * CPU, as an app would: raw pixels in, the preprocessing the export metadata declares applied by
+ * the extractor, batches of `batchSize`. Returns [n × dim] row-major, not normalized.
  */
 export async function embedWithOnnx(
   modelPath: string,
   ds: ImageDataset,
   { batchSize = 512, threads }: { batchSize?: number; threads?: number } = {},
 ): Promise<{ embeddings: Float32Array; dim: number; seconds: number }> {
-  const session = await ort.InferenceSession.create(
-    modelPath,
-    threads ? { intraOpNumThreads: threads } : {},
-  );
+  const extractor = await FeatureExtractor.create(modelPath, {
+    device: 'cpu',
+    batchSize,
+    normalize: false,
+    ...(threads === undefined ? {} : { threads }),
+  });
   try {
     const n = datasetSize(ds);
     const size = imageSize(ds);
     const started = performance.now();
-    let out: Float32Array | undefined;
-    let dim = 0;
-    for (let start = 0; start < n; start += batchSize) {
-      const b = Math.min(batchSize, n - start);
-      const pixels = new Float32Array(b * size);
-      const src = ds.pixels.subarray(start * size, (start + b) * size);
-      for (let i = 0; i < pixels.length; i++) pixels[i] = src[i]! / 255;
-      const input = new ort.Tensor('float32', pixels, [b, ...ds.imageShape]);
-      const result = await session.run({ [session.inputNames[0]!]: input });
-      const y = result[session.outputNames[0]!]!;
-      dim = Number(y.dims[1]);
-      out ??= new Float32Array(n * dim);
-      out.set(y.data as Float32Array, start * dim);
-      input.dispose?.();
-      y.dispose?.();
-    }
-    return {
-      embeddings: out ?? new Float32Array(0),
-      dim,
-      seconds: (performance.now() - started) / 1000,
-    };
+    // Views, not copies: Uint8ClampedArray is how raw 8-bit pixels enter an extractor.
+    const samples = Array.from(
+      { length: n },
+      (_, i) => new Uint8ClampedArray(ds.pixels.buffer, ds.pixels.byteOffset + i * size, size),
+    );
+    const rows = await extractor.extract(samples);
+    const dim = rows[0]?.length ?? 0;
+    const embeddings = new Float32Array(n * dim);
+    rows.forEach((row, i) => embeddings.set(row, i * dim));
+    return { embeddings, dim, seconds: (performance.now() - started) / 1000 };
   } finally {
-    await session.release();
+    await extractor.dispose();
   }
 }

@@ -102,7 +102,7 @@ export const demo: Command = {
     );
     await saveModel(encoder.model, join(out, 'encoder'));
 
-    // 2. Export both ConvNets to ONNX; 3. serve them with onnxruntime-node over train and test.
+    // 2. Export both ConvNets to ONNX; 3. serve them with @ebmjs/web-infer (onnxruntime-node).
     const onnxPath = join(out, 'encoder.onnx');
     const randomPath = join(out, 'random-init.onnx');
     const preprocessing = { scale: 1 / 255, mean: 0, std: 1 };
