@@ -8,6 +8,7 @@ import {
   TOY_DATASET_NAMES,
 } from '@ebmjs/train';
 import { numberFlag, parseFlags } from '../args.js';
+import { backendLine } from '../backend-line.js';
 import { CliUsageError, type Command } from './command.js';
 
 const OPTIONS = {
@@ -81,9 +82,7 @@ export const lab: Command = {
     const out = flags.string('out');
 
     const backend = await selectBackend();
-    io.err(
-      `backend: ${backend.backend} (${backend.threads ?? 'gpu'} threads${backend.notes.length ? `; ${backend.notes.join('; ')}` : ''})`,
-    );
+    io.err(backendLine(backend));
     const started = performance.now();
     const seconds = () => ((performance.now() - started) / 1000).toFixed(0);
     let current = '';

@@ -11,6 +11,7 @@ import {
   trainSimCLR,
 } from '@ebmjs/train';
 import { choiceFlag, numberFlag, parseFlags } from '../args.js';
+import { backendLine } from '../backend-line.js';
 import { resolveDataset } from '../datasets.js';
 import { writeRunInfo } from '../run-dir.js';
 import { CliUsageError, type Command } from './command.js';
@@ -112,9 +113,7 @@ export const train: Command = {
 
     const dataset = await resolveDataset(datasetName, 'train', limit);
     const backend = await selectBackend();
-    io.err(
-      `backend: ${backend.backend} (${backend.threads ?? 'gpu'} threads${backend.notes.length ? `; ${backend.notes.join('; ')}` : ''})`,
-    );
+    io.err(backendLine(backend));
     io.err(
       `data: ${dataset.name}, ${dataset.labels.length} images of [${dataset.imageShape.join(', ')}]`,
     );
