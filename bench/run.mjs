@@ -1,8 +1,11 @@
 // `pnpm bench`: SimCLR train-step throughput of @ebmjs/models' convEncoder and ResNet-18 (CIFAR
-// stem) on the tfjs backends available in Node, against PyTorch on the CPU with equal threads.
+// stem) on the tfjs backends available in Node, and the exported encoders' inference throughput
+// on onnxruntime-node, onnxruntime-web (wasm) and tfjs-wasm, each against PyTorch on the CPU
+// with equal threads.
 //
-//   node bench/run.mjs [--json] [--out results.json] [--quick] [--nets conv,resnet18]
-//                      [--conv-batches 256,64] [--resnet-batches 16] [--threads 1,2]
+//   node bench/run.mjs [--json] [--out results.json] [--quick] [--parts train,infer]
+//                      [--nets conv,resnet18] [--conv-batches 256,64] [--resnet-batches 16]
+//                      [--infer-batches 64,1] [--infer-runs 20] [--threads 1,2]
 //                      [--runs 5] [--warmup 2] [--rounds 1] [--with-cpu] [--profile]
 //
 // Every measurement runs in a fresh process (tfjs's wasm backend starts once per process, with
@@ -24,6 +27,9 @@ const { values: opt } = parseArgs({
     'conv-batches': { type: 'string', default: '256,64' },
     // ResNet-18 at 64 and 256 does not fit tfjs-wasm's memory (see README/RESULTS): 16 does.
     'resnet-batches': { type: 'string', default: '16' },
+    parts: { type: 'string', default: 'train,infer' },
+    'infer-batches': { type: 'string', default: '64,1' },
+    'infer-runs': { type: 'string', default: '20' },
     threads: { type: 'string' },
     runs: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
@@ -44,8 +50,14 @@ if (!(runs >= 5) && !opt.quick)
   log(`note: --runs ${runs} is below the 5 the results table asks for`);
 const threadCounts = (opt.threads ?? (cores >= 2 ? '1,2' : '1')).split(',').map(Number);
 const nets = opt.quick ? ['conv'] : opt.nets.split(',');
+const parts = opt.parts.split(',');
+const inferRuns = opt.quick ? runs : Number(opt['infer-runs']);
+const inferBatches = opt.quick ? [64] : opt['infer-batches'].split(',').map(Number);
+const INFER_RUNTIMES = ['ort-node', 'ort-web', 'tfjs-wasm'];
 const batchesOf = (net) =>
   opt.quick ? [64] : opt[net === 'conv' ? 'conv-batches' : 'resnet-batches'].split(',').map(Number);
+// Seconds with 3 significant digits (batch-1 inference steps take well under a millisecond).
+const secs3 = (x) => (x >= 1 ? x.toFixed(3) : x.toPrecision(3));
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -107,18 +119,34 @@ const tfjsRun = (net, batch, backend, kernels, threads, extra = []) =>
     40 * 60_000,
   );
 
-const torchRun = (net, batch, threads) =>
+const torchRun = (net, batch, threads, mode = 'train') =>
   runChild(
     opt.python,
     [
       here('./torch_bench.py'),
+      `--mode=${mode}`,
       `--net=${net === 'conv' ? 'conv' : 'resnet18'}`,
       `--batch=${batch}`,
       `--threads=${threads}`,
-      `--runs=${runs}`,
+      `--runs=${mode === 'infer' ? inferRuns : runs}`,
       `--warmup=${warmup}`,
     ],
     40 * 60_000,
+  );
+
+const inferRun = (net, batch, runtime, threads) =>
+  runChild(
+    process.execPath,
+    [
+      here('./infer-step.mjs'),
+      `--net=${net}`,
+      `--batch=${batch}`,
+      `--runtime=${runtime}`,
+      `--threads=${threads}`,
+      `--runs=${inferRuns}`,
+      `--warmup=${warmup}`,
+    ],
+    20 * 60_000,
   );
 
 // ---------------------------------------------------------------- the measurements
@@ -157,63 +185,91 @@ const record = (config, r) => {
     if (r.profile) row.profile = r.profile;
     if (r.nets) row.nets = r.nets;
     if (r.version) row.version = r.version;
+    if (r.firstValue !== undefined) row.firstOutputValue = r.firstValue;
   }
   rows.push(row);
-  const what = `${config.net}@${config.batch} ${config.runtime} ${config.threads}t`;
+  const what = `${config.part} ${config.net}@${config.batch} ${config.runtime} ${config.threads}t`;
   log(
     row.error
       ? `  ${what}: ${row.error}`
-      : `  ${what}: ${row.medianStepSeconds.toFixed(3)} s/step, ${row.imagesPerSecond.toFixed(1)} img/s`,
+      : `  ${what}: ${secs3(row.medianStepSeconds)} s/step, ${row.imagesPerSecond.toFixed(1)} img/s`,
   );
   return row;
 };
 
-for (const net of nets) {
-  const batches = batchesOf(net);
-  if (net === 'resnet18' && !batches.some((b) => b >= 64)) {
-    skipped.push(
-      'resnet18@256 and @64: not run by default: tfjs-wasm has a 32-bit heap (its glue breaks past 2 GiB) and ResNet-18 needs a 1453 MiB heap at batch 16, 2457 MiB at 32 (measured); batch 64 fails with "memory access out of bounds". Try with --resnet-batches 64',
-    );
-  }
-  for (const batch of batches) {
-    log(`${net} batch ${batch}`);
-    for (const threads of threadCounts) {
-      // Rounds alternate PyTorch and tfjs so a load change on a shared machine hits both;
-      // the step times of all rounds are pooled before taking the median.
-      const torchRuns = [];
-      const tfjsRuns = [];
-      for (let round = 0; round < rounds; round++) {
-        if (torch.available) torchRuns.push(torchRun(net, batch, threads));
-        const extra = opt.profile && round === rounds - 1 ? ['--profile'] : [];
-        tfjsRuns.push(tfjsRun(net, batch, 'wasm', 'ebm', threads, extra));
-      }
-      if (torch.available) record({ net, batch, runtime: 'pytorch', threads }, pool(torchRuns));
-      record({ net, batch, runtime: 'tfjs-wasm+ebm', threads }, pool(tfjsRuns));
-    }
-    // tfjs's wasm kernels with only the missing ones added (what tfjs alone would do), 1 thread.
-    if (net === 'conv' && batch === Math.min(...batches)) {
-      record(
-        { net, batch, runtime: 'tfjs-wasm+missing-only', threads: 1 },
-        tfjsRun(net, batch, 'wasm', 'minimal', 1),
-      );
-    }
-    if (net === 'conv' && batch === Math.min(...batches)) {
-      const r = tfjsRun(net, batch, 'wasm', 'none', 1, ['--runs=1', '--warmup=0']);
-      rows.push({
-        net,
-        batch,
-        runtime: 'tfjs-wasm (as shipped)',
-        threads: 1,
-        error: r.error ?? 'trained?!',
-      });
-      log(`  tfjs-wasm as shipped: ${r.error ?? 'trained'}`);
-    }
-    if (opt['with-cpu'] && net === 'conv' && batch === Math.min(...batches)) {
-      record({ net, batch, runtime: 'tfjs-cpu', threads: 1 }, tfjsRun(net, batch, 'cpu', 'ebm', 1));
-    } else if (net === 'conv' && batch === Math.min(...batches)) {
+if (parts.includes('train')) {
+  for (const net of nets) {
+    const batches = batchesOf(net);
+    if (net === 'resnet18' && !batches.some((b) => b >= 64)) {
       skipped.push(
-        `tfjs-cpu: not run by default (pure JS, minutes per step at these sizes; add --with-cpu for conv@${batch})`,
+        'resnet18@256 and @64: not run by default: tfjs-wasm has a 32-bit heap (its glue breaks past 2 GiB) and ResNet-18 needs a 1453 MiB heap at batch 16, 2457 MiB at 32 (measured); batch 64 fails with "memory access out of bounds". Try with --resnet-batches 64',
       );
+    }
+    for (const batch of batches) {
+      log(`${net} batch ${batch}`);
+      for (const threads of threadCounts) {
+        // Rounds alternate PyTorch and tfjs so a load change on a shared machine hits both;
+        // the step times of all rounds are pooled before taking the median.
+        const torchRuns = [];
+        const tfjsRuns = [];
+        for (let round = 0; round < rounds; round++) {
+          if (torch.available) torchRuns.push(torchRun(net, batch, threads));
+          const extra = opt.profile && round === rounds - 1 ? ['--profile'] : [];
+          tfjsRuns.push(tfjsRun(net, batch, 'wasm', 'ebm', threads, extra));
+        }
+        if (torch.available)
+          record({ part: 'train', net, batch, runtime: 'pytorch', threads }, pool(torchRuns));
+        record({ part: 'train', net, batch, runtime: 'tfjs-wasm+ebm', threads }, pool(tfjsRuns));
+      }
+      // tfjs's wasm kernels with only the missing ones added (what tfjs alone would do), 1 thread.
+      if (net === 'conv' && batch === Math.min(...batches)) {
+        record(
+          { part: 'train', net, batch, runtime: 'tfjs-wasm+missing-only', threads: 1 },
+          tfjsRun(net, batch, 'wasm', 'minimal', 1),
+        );
+      }
+      if (net === 'conv' && batch === Math.min(...batches)) {
+        const r = tfjsRun(net, batch, 'wasm', 'none', 1, ['--runs=1', '--warmup=0']);
+        rows.push({
+          part: 'train',
+          net,
+          batch,
+          runtime: 'tfjs-wasm (as shipped)',
+          threads: 1,
+          error: r.error ?? 'trained?!',
+        });
+        log(`  tfjs-wasm as shipped: ${r.error ?? 'trained'}`);
+      }
+      if (opt['with-cpu'] && net === 'conv' && batch === Math.min(...batches)) {
+        record(
+          { part: 'train', net, batch, runtime: 'tfjs-cpu', threads: 1 },
+          tfjsRun(net, batch, 'cpu', 'ebm', 1),
+        );
+      } else if (net === 'conv' && batch === Math.min(...batches)) {
+        skipped.push(
+          `tfjs-cpu: not run by default (pure JS, minutes per step at these sizes; add --with-cpu for conv@${batch})`,
+        );
+      }
+    }
+  }
+}
+
+if (parts.includes('infer')) {
+  // The encoder alone (no head), exported for ORT; see bench/infer-step.mjs.
+  for (const net of nets) {
+    for (const batch of inferBatches) {
+      log(`inference ${net} batch ${batch}`);
+      for (const threads of threadCounts) {
+        const results = new Map([...INFER_RUNTIMES, 'pytorch'].map((k) => [k, []]));
+        for (let round = 0; round < rounds; round++) {
+          if (torch.available) results.get('pytorch').push(torchRun(net, batch, threads, 'infer'));
+          for (const runtime of INFER_RUNTIMES)
+            results.get(runtime).push(inferRun(net, batch, runtime, threads));
+        }
+        for (const [runtime, rs] of results) {
+          if (rs.length) record({ part: 'infer', net, batch, runtime, threads }, pool(rs));
+        }
+      }
     }
   }
 }
@@ -228,6 +284,7 @@ for (const row of rows) {
   const ref = rows.find(
     (r) =>
       r.runtime === 'pytorch' &&
+      r.part === row.part &&
       r.net === row.net &&
       r.batch === row.batch &&
       r.threads === row.threads &&
@@ -253,35 +310,57 @@ const report = {
     warmup,
     rounds,
     imagesPerSecond: 'batch / median step time',
+    inference:
+      'the encoder alone (no head, BatchNorm in inference mode) on one batch of 32×32×3 images, output read back: ORT runs the @ebmjs/export model (NCHW) through @ebmjs/web-infer FeatureExtractor (normalize off); tfjs-wasm the tfjs model (NHWC); PyTorch eval() under inference_mode (NCHW)',
+    inferRuns,
   },
   results: rows,
   skipped,
-  inference:
-    'pending: the inference benchmark (exported encoder on onnxruntime-node, onnxruntime-web, tfjs-wasm, PyTorch) is not implemented yet; @ebmjs/export and @ebmjs/web-infer landed while this benchmark was written',
 };
 
 const pad = (s, n) => String(s).padEnd(n);
 const lines = [
   `machine: ${machine.cpuModel}, ${machine.nproc} CPUs, Node ${machine.node}; load ${machine.loadAverageStart.join(' ')} → ${machine.loadAverageEnd.join(' ')}`,
   torch.available ? `PyTorch ${torch.version} (${opt.python})` : torch.note,
-  '',
-  `${pad('net', 10)}${pad('batch', 7)}${pad('runtime', 26)}${pad('threads', 9)}${pad('s/step', 10)}${pad('img/s', 10)}${pad('vs PyTorch', 12)}${pad('CPU s/step', 12)}vs PyTorch (CPU time)`,
 ];
 for (const r of rows) {
+  if (r === rows.find((x) => x.part === r.part)) {
+    lines.push(
+      '',
+      r.part === 'train' ? 'SimCLR train step:' : 'Inference (encoder forward pass):',
+      `${pad('net', 10)}${pad('batch', 7)}${pad('runtime', 26)}${pad('threads', 9)}${pad('s/step', 10)}${pad('img/s', 10)}${pad('vs PyTorch', 12)}${pad('CPU s/step', 12)}vs PyTorch (CPU time)`,
+    );
+  }
   lines.push(
     r.error
       ? `${pad(r.net, 10)}${pad(r.batch, 7)}${pad(r.runtime, 26)}${pad(r.threads, 9)}(${r.error.slice(0, 100)})`
-      : `${pad(r.net, 10)}${pad(r.batch, 7)}${pad(r.runtime, 26)}${pad(r.threadsUsed ?? r.threads, 9)}${pad(r.medianStepSeconds.toFixed(3), 10)}${pad(r.imagesPerSecond.toFixed(1), 10)}${pad(r.ratioVsPytorch !== undefined ? `${r.ratioVsPytorch.toFixed(2)}×` : '', 12)}${pad(r.medianStepCpuSeconds?.toFixed(3) ?? '-', 12)}${r.cpuTimeRatioVsPytorch !== undefined ? `${r.cpuTimeRatioVsPytorch.toFixed(2)}×` : ''}`,
+      : `${pad(r.net, 10)}${pad(r.batch, 7)}${pad(r.runtime, 26)}${pad(r.threadsUsed ?? r.threads, 9)}${pad(secs3(r.medianStepSeconds), 10)}${pad(r.imagesPerSecond.toFixed(1), 10)}${pad(r.ratioVsPytorch !== undefined ? `${r.ratioVsPytorch.toFixed(2)}×` : '', 12)}${pad(r.medianStepCpuSeconds === undefined ? '-' : secs3(r.medianStepCpuSeconds), 12)}${r.cpuTimeRatioVsPytorch !== undefined ? `${r.cpuTimeRatioVsPytorch.toFixed(2)}×` : ''}`,
   );
 }
 lines.push(
   '',
   'img/s = batch / median wall time per step; CPU s/step = CPU time of the process per step (all its',
-  'threads), less sensitive to other load on a shared machine; both ratios are tfjs ÷ PyTorch.',
+  'threads), less sensitive to other load on a shared machine; both ratios are ours ÷ PyTorch.',
   '',
   ...skipped.map((s) => `skipped: ${s}`),
-  `inference: ${report.inference}`,
 );
+// ORT and tfjs run the same weights on the same pixels: their first output value must agree.
+const inferOutputs = rows.filter((r) => r.part === 'infer' && r.firstOutputValue !== undefined);
+if (inferOutputs.some((r) => r.runtime !== 'pytorch')) {
+  const spread = Math.max(
+    ...nets.flatMap((net) =>
+      inferBatches.map((batch) => {
+        const v = inferOutputs
+          .filter((r) => r.net === net && r.batch === batch && r.runtime !== 'pytorch')
+          .map((r) => r.firstOutputValue);
+        return v.length ? Math.max(...v) - Math.min(...v) : 0;
+      }),
+    ),
+  );
+  lines.push(
+    `inference outputs: ORT-node, ORT-web and tfjs-wasm agree to ${spread.toExponential(1)}`,
+  );
+}
 for (const row of rows.filter((r) => r.profile)) {
   lines.push(
     '',

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
+import { measure } from './measure.mjs';
 import * as nets from './nets.mjs';
 import { makeSimclrStep } from './simclr.mjs';
 
@@ -80,25 +81,10 @@ try {
     tf.randomUniform([batch, ...inputShape], 0, 1, 'float32', 2),
   ];
   const { step, dispose } = makeSimclrStep({ encoder: encoder.model, head: head.model, views });
-  const losses = [];
-  const times = [];
-  const cpuTimes = [];
-  const runs = Number(opt.runs);
-  const warmup = Number(opt.warmup);
-  for (let i = 0; i < warmup + runs; i++) {
-    const t = performance.now();
-    const cpu = process.cpuUsage();
-    losses.push(step());
-    if (i >= warmup) {
-      times.push((performance.now() - t) / 1000);
-      // CPU time of the whole process (pthread workers included): robust to other load.
-      const used = process.cpuUsage(cpu);
-      cpuTimes.push((used.user + used.system) / 1e6);
-    }
-  }
-  result.stepSeconds = times;
-  result.stepCpuSeconds = cpuTimes;
-  result.losses = losses;
+  const timed = await measure(step, { runs: Number(opt.runs), warmup: Number(opt.warmup) });
+  result.stepSeconds = timed.seconds;
+  result.stepCpuSeconds = timed.cpuSeconds;
+  result.losses = timed.values;
   result.tensorsAfter = tf.memory().numTensors;
 
   if (opt.profile) {

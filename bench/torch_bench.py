@@ -2,6 +2,8 @@
 
 Prints one JSON object on stdout. Run by bench/run.mjs with /usr/bin/python3; usable alone:
   python3 bench/torch_bench.py --net conv --batch 256 --threads 1 --runs 5 --warmup 2
+  python3 bench/torch_bench.py --mode infer --net conv --batch 64 --threads 1 --runs 20
+(--mode infer: the encoder's forward pass alone, eval mode, under torch.inference_mode()).
 """
 
 import argparse
@@ -78,6 +80,7 @@ def main():
     p.add_argument('--runs', type=int, default=5)
     p.add_argument('--warmup', type=int, default=2)
     p.add_argument('--proj', type=int, default=128)
+    p.add_argument('--mode', choices=['train', 'infer'], default='train')
     a = p.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -92,6 +95,10 @@ def main():
     v1 = torch.rand(a.batch, a.channels, a.size, a.size)
     v2 = torch.rand(a.batch, a.channels, a.size, a.size)
 
+    def infer():
+        with torch.inference_mode():
+            return enc(v1)[0, 0].item()
+
     def step():
         opt.zero_grad(set_to_none=True)
         z = model(torch.cat([v1, v2]))
@@ -100,21 +107,25 @@ def main():
         opt.step()
         return loss.item()
 
+    if a.mode == 'infer':
+        enc.eval()
+    timed = infer if a.mode == 'infer' else step  # infer's "losses" are an output value
     losses = []
     for _ in range(a.warmup):
-        losses.append(step())
+        losses.append(timed())
     times = []
     cpu_times = []
     for _ in range(a.runs):
         t = time.perf_counter()
         c = time.process_time()  # CPU time of all the process's threads: robust to other load
-        losses.append(step())
+        losses.append(timed())
         times.append(time.perf_counter() - t)
         cpu_times.append(time.process_time() - c)
     print(
         json.dumps(
             {
                 'framework': 'pytorch',
+                'mode': a.mode,
                 'version': torch.__version__,
                 'python': platform.python_version(),
                 'threads': torch.get_num_threads(),
