@@ -36,13 +36,14 @@ const EVAL_TRAIN = 20000;
 
 export const demo: Command = {
   name: 'demo',
-  summary: 'train SimCLR on MNIST, evaluate, export to ONNX and serve it with onnxruntime-node',
+  summary:
+    'train SimCLR on MNIST, evaluate, export to ONNX and serve it with @ebmjs/web-infer on onnxruntime-node',
   help: [
     'Usage: ebm demo [--budget 600] [--out runs/demo] [--epochs 3] [--batch-size 256] [--train-limit n] [--eval-train 20000]',
     '',
     'The end-to-end demo: trains the default ConvNet with SimCLR on MNIST on the best tfjs',
     `backend within ${Math.round(TRAIN_SHARE * 100)}% of the time budget (seconds), exports it to ONNX, embeds the`,
-    'train and test sets with onnxruntime-node, and compares kNN and linear-probe accuracy of raw',
+    'train and test sets with @ebmjs/web-infer (onnxruntime-node), and compares kNN and linear-probe accuracy of raw',
     'pixels, the same ConvNet at random initialisation and the trained one. To fit the budget on',
     `a CPU, the kNN bank and the probe's training set are ${EVAL_TRAIN} training images (--eval-train);`,
     'the test set is all 10,000.',
@@ -113,7 +114,7 @@ export const demo: Command = {
     const served = await embedWithOnnx(onnxPath, testSet);
     const maxDiff = await parity(served.embeddings, served.dim);
     log(
-      `onnxruntime-node embedded the ${testSet.labels.length} test images in ${served.seconds.toFixed(1)} s (${(testSet.labels.length / served.seconds).toFixed(0)} img/s); max |ONNX − tfjs| = ${maxDiff.toExponential(2)}`,
+      `@ebmjs/web-infer (onnxruntime-node) embedded the ${testSet.labels.length} test images in ${served.seconds.toFixed(1)} s (${(testSet.labels.length / served.seconds).toFixed(0)} img/s); max |ONNX − tfjs| = ${maxDiff.toExponential(2)}`,
     );
 
     // 4. Evaluate raw pixels, the random-init ConvNet and the trained one on the same protocol.
