@@ -14,6 +14,9 @@
 //   browser  (core, losses, web-infer) Vite app build of fixtures/browser/<pkg>.js, loaded in
 //            headless Chromium; the web-infer bundle must hold no onnxruntime-node / Node built-in
 //   publint  publint on the unpacked tarball; attw --profile esm-only on the tarball
+//   readme   the packed README, verbatim: its install lines (`npm install ...`/`pnpm add ...` in
+//            the sh blocks up to the example) into a fresh project, then the code block marked
+//            `<!-- pack-check: run [args] -->` type-checked (ts) and run with node (sh: bash)
 // A self-test packs fixtures/undeclared-dep (imports a dependency it does not declare) and
 // asserts the check fails on it. A release test runs `changeset version` in a copy of the repo.
 
@@ -46,6 +49,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Published packages, in dependency order. `browser`: bundled with Vite and run in Chromium.
 // `direct`: extra internal packages the use script imports itself (a user installs them too).
 // `optionalPeers`: optional peers the Node use needs. `copy`: files copied into the scratch dir.
+// `readmeFiles`: files the README example reads (its arguments), copied next to it.
 const PACKAGES = {
   core: { browser: true },
   losses: { browser: true, direct: ['@ebmjs/core'] },
@@ -56,6 +60,11 @@ const PACKAGES = {
     browser: true,
     optionalPeers: ['onnxruntime-node'],
     copy: { 'model.onnx': 'packages/web-infer/test/fixtures/mlp.onnx' },
+    readmeFiles: {
+      'encoder.onnx': 'packages/web-infer/test/fixtures/conv-rgb-nchw.onnx',
+      'circle.png': 'packages/web-infer/test/fixtures/query/circle.png',
+      'ring.png': 'packages/web-infer/test/fixtures/query/ring.png',
+    },
   },
   cli: {},
 };
@@ -478,6 +487,123 @@ check().then((r) => { window.__PACK_CHECK__ = { ok: true, result: r }; },
 }
 
 // ---------------------------------------------------------------------------------------------
+// (4) README: install what its install lines name, then run its marked example verbatim.
+const RUN_MARKER = /<!-- pack-check: run([^>]*)-->\s*\n```(ts|js|sh)\n([\s\S]*?)```/;
+const INSTALL_LINE = /^\s*(?:npm install|npm i|pnpm add|yarn add)\s+(.*)$/;
+
+/** The marked example and the packages the README's install lines before it name. */
+function readmeExample(readme) {
+  const m = RUN_MARKER.exec(readme);
+  if (!m) return undefined;
+  const before = readme.slice(0, m.index + m[0].length);
+  const packages = new Set();
+  for (const block of before.matchAll(/```sh\n([\s\S]*?)```/g)) {
+    for (const line of block[1].split('\n')) {
+      const install = INSTALL_LINE.exec(line.replace(/#.*$/, ''));
+      if (!install) continue;
+      for (const word of install[1].trim().split(/\s+/))
+        if (!word.startsWith('-')) packages.add(word);
+    }
+  }
+  return { args: m[1].trim().split(/\s+/).filter(Boolean), lang: m[2], code: m[3], packages };
+}
+
+/** The version range this repository uses for a third-party package, else latest. */
+function rangeOf(name) {
+  for (const manifest of Object.values(sourceManifests)) {
+    for (const field of ['peerDependencies', 'dependencies', 'devDependencies']) {
+      const range = manifest[field]?.[name];
+      if (range && !range.startsWith('workspace:')) return range;
+    }
+  }
+  const root = readJson(join(ROOT, 'package.json'));
+  return root.devDependencies?.[name] ?? 'latest';
+}
+
+async function readmeCheck(short, pkgDir, tarballs, cfg) {
+  const example = readmeExample(readFileSync(join(pkgDir, 'README.md'), 'utf8'));
+  if (!example)
+    return { ok: false, detail: 'README.md has no example marked <!-- pack-check: run -->' };
+  const dir = join(WORK, 'readme', short);
+  mkdirSync(dir, { recursive: true });
+  const deps = {};
+  for (const name of example.packages) {
+    deps[name] = name.startsWith('@ebmjs/') ? `file:${tarballs[name]}` : rangeOf(name);
+    if (name.startsWith('@ebmjs/') && !tarballs[name])
+      return { ok: false, detail: `the README installs ${name}, which was not packed` };
+  }
+  if (example.lang === 'ts') deps['@types/node'] = '^20.19.0'; // for the type check only
+  const overrides = Object.fromEntries(Object.entries(tarballs).map(([n, t]) => [n, `file:${t}`]));
+  writeFileSync(
+    join(dir, 'package.json'),
+    `${JSON.stringify({ name: `readme-${short}`, private: true, type: 'module', dependencies: deps, pnpm: { overrides, packageExtensions: THIRD_PARTY_FIXES } }, null, 2)}\n`,
+  );
+  writeFileSync(join(dir, '.npmrc'), readFileSync(join(WORK, 'scratch', short, '.npmrc')));
+  for (const [to, from] of Object.entries(cfg.readmeFiles ?? {}))
+    cpSync(join(ROOT, from), join(dir, to));
+  const inst = await sh(
+    'pnpm',
+    ['install', '--ignore-workspace', '--prefer-offline', '--config.confirmModulesPurge=false'],
+    { cwd: dir, env: SCRATCH_ENV, name: `readme-install-${short}`, timeout: 400_000 },
+  );
+  const installed = `installed ${[...example.packages].join(' ')}`;
+  if (inst.code !== 0) return { ok: false, detail: `${installed}: failed\n${tail(inst.out)}` };
+
+  let run;
+  if (example.lang === 'sh') {
+    // The install lines were done above; the rest runs with the project's bins on PATH.
+    const script = example.code
+      .split('\n')
+      .filter((l) => !INSTALL_LINE.test(l))
+      .join('\n');
+    run = ['bash', ['-e', '-c', script]];
+  } else {
+    const file = 'example.mjs';
+    let js = example.code;
+    if (example.lang === 'ts') {
+      writeFileSync(join(dir, 'example.ts'), example.code);
+      const tsconfig = {
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          target: 'ES2022',
+          module: 'ESNext',
+          moduleResolution: 'bundler',
+          lib: ['ES2022', 'DOM'],
+          types: ['node'],
+          skipLibCheck: true,
+        },
+        files: ['example.ts'],
+      };
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+      const tsc = await sh('node', [TSC, '-p', 'tsconfig.json'], {
+        cwd: dir,
+        name: `readme-tsc-${short}`,
+      });
+      if (tsc.code !== 0) return { ok: false, detail: `type errors:\n${tail(tsc.out, 8)}` };
+      const ts = (
+        await import(
+          pathToFileURL(join(ROOT, 'node_modules', 'typescript', 'lib', 'typescript.js')).href
+        )
+      ).default;
+      js = ts.transpileModule(example.code, {
+        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+      }).outputText;
+    }
+    writeFileSync(join(dir, file), js);
+    run = ['node', [file, ...example.args]];
+  }
+  const res = await sh(run[0], run[1], {
+    cwd: dir,
+    env: { ...SCRATCH_ENV, PATH: `${join(dir, 'node_modules', '.bin')}:${process.env.PATH}` },
+    name: `readme-run-${short}`,
+    timeout: 300_000,
+  });
+  const out = tail(res.out.replace(/\r/g, '\n'), res.code === 0 ? 3 : 10);
+  return { ok: res.code === 0, detail: `${installed}; ran the ${example.lang} example: ${out}` };
+}
+
+// ---------------------------------------------------------------------------------------------
 // publint / attw
 async function ensureTools() {
   const have = Object.entries(TOOL_VERSIONS).every(([n, v]) => {
@@ -549,7 +675,7 @@ async function checkPackage(
   tgz,
   tarballs,
   cfg,
-  { useFile, consumer = true, browser = false, lint = true },
+  { useFile, consumer = true, browser = false, lint = true, readme = true },
 ) {
   const r = { pkg: short, steps: {} };
   const pkgDir = await unpack(tgz, join(WORK, 'unpacked', short));
@@ -568,6 +694,7 @@ async function checkPackage(
       r.steps.tscNode16 = await tscCheck(short, scratch.dir, 'node16');
     }
     if (browser) r.steps.browser = await browserCheck(short, scratch.dir, manifest);
+    if (readme) r.steps.readme = await readmeCheck(short, pkgDir, tarballs, cfg);
   }
   if (lintP) [r.steps.publint, r.steps.attw] = await lintP;
   r.seconds = secs(t);
@@ -599,6 +726,7 @@ async function selfTest(tarballs) {
       useFile: join(FIX, 'use', 'undeclared-dep.mjs'),
       consumer: false,
       lint: false,
+      readme: false,
     },
   );
   const staticCaught = !r.steps.static.ok;
@@ -742,6 +870,7 @@ async function main() {
     'tscBundler',
     'tscNode16',
     'browser',
+    'readme',
     'publint',
     'attw',
   ];
@@ -759,7 +888,7 @@ async function main() {
   console.log('\nDetails:');
   for (const r of results) {
     for (const [step, s] of Object.entries(r.steps)) {
-      if (s.detail && (!s.ok || ['use', 'browser', 'publint'].includes(step))) {
+      if (s.detail && (!s.ok || ['use', 'browser', 'readme', 'publint'].includes(step))) {
         console.log(
           `  ${r.pkg} ${step}${s.ok ? '' : ' FAILED'}: ${s.detail.replace(/\n/g, '\n      ')}`,
         );

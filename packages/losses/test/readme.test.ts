@@ -8,7 +8,11 @@ import * as losses from '../src/index.js';
 useCpuBackend();
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+// Blocks marked `<!-- pack-check: run -->` are whole programs (top-level await): the packaging
+// check runs them from the packed package (scripts/pack-check).
+const blocks = [...readme.matchAll(/(<!-- pack-check: run[^>]*-->\n)?```ts\n([\s\S]*?)```/g)]
+  .filter((m) => m[1] === undefined)
+  .map((m) => m[2]!);
 const modules: Record<string, Record<string, unknown>> = {
   '@ebmjs/losses': losses,
   '@ebmjs/core': core,
