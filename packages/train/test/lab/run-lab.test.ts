@@ -58,9 +58,6 @@ describe('runLab', () => {
         samples: 3,
         gibbsSteps: 4,
         methods: ['cd', 'mpf'],
-        // Adam for both: tfjs's MomentumOptimizer.dispose() leaves SGD's learning-rate scalar
-        // behind (one tensor per run), which would hide a leak of the lab's own.
-        optimizers: { cd: { name: 'adam', learningRate: 0.01 } },
       },
       command: 'ebm lab --test',
       onProgress: (e) => events.push(e),
