@@ -1,6 +1,7 @@
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeEncoder, type Encoder, loadEncoder } from '@ebmjs/models';
+import { writeFileAtomic } from '@ebmjs/train';
 import { CliUsageError } from './commands/command.js';
 
 /** What `ebm train` writes to runs/<name>/run.json. */
@@ -14,9 +15,7 @@ export interface RunInfo {
 }
 
 export async function writeRunInfo(dir: string, info: RunInfo): Promise<void> {
-  const tmp = join(dir, `.run.json.tmp-${process.pid}`);
-  await writeFile(tmp, `${JSON.stringify(info, null, 2)}\n`);
-  await rename(tmp, join(dir, 'run.json'));
+  await writeFileAtomic(join(dir, 'run.json'), `${JSON.stringify(info, null, 2)}\n`);
 }
 
 /**

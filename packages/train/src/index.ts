@@ -1,6 +1,7 @@
 export * from './augment/index.js';
 export * from './datasets/index.js';
 export * from './eval/index.js';
+export { writeFileAtomic } from './io/write-file-atomic.js';
 export * from './lab/index.js';
 export {
   type CheckpointContent,

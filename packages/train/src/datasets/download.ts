@@ -1,4 +1,5 @@
 import { EbmError } from '@ebmjs/core';
+import { writeFileAtomic } from '../io/write-file-atomic.js';
 
 /**
  * Returns the bytes at `path` if they match `md5`; otherwise downloads them from the first URL
@@ -15,7 +16,6 @@ export async function downloadVerified({
   path: string;
 }): Promise<Uint8Array> {
   const fs = await import('node:fs/promises');
-  const { dirname } = await import('node:path');
   const { createHash } = await import('node:crypto');
   const digest = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('hex');
 
@@ -36,10 +36,7 @@ export async function downloadVerified({
         failures.push(`${url}: checksum ${got}, expected ${md5}`);
         continue;
       }
-      await fs.mkdir(dirname(path), { recursive: true });
-      const tmp = `${path}.${process.pid}.tmp`;
-      await fs.writeFile(tmp, bytes);
-      await fs.rename(tmp, path);
+      await writeFileAtomic(path, bytes);
       return bytes;
     } catch (error) {
       failures.push(`${url}: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,4 +1,5 @@
 import { EbmError } from '@ebmjs/core';
+import { writeFileAtomic } from '../io/write-file-atomic.js';
 import type { Grid } from './grid.js';
 
 /** An RGB image, row-major, 3 bytes per pixel. */
@@ -113,8 +114,6 @@ const escapeXml = (s: string) =>
  */
 export async function writePanelGrid(path: string, layout: PanelGridLayout): Promise<void> {
   const { default: sharp } = await import('sharp');
-  const fs = await import('node:fs/promises');
-  const { dirname } = await import('node:path');
   const labelWidth = layout.labelWidth ?? 110;
   const gap = 6;
   const header = 24;
@@ -168,11 +167,11 @@ export async function writePanelGrid(path: string, layout: PanelGridLayout): Pro
     );
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><g font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif">${text.join('')}</g></svg>`;
   composites.push({ input: Buffer.from(svg), left: 0, top: 0 });
-  await fs.mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}.png`;
-  await sharp({ create: { width, height, channels: 3, background: { r: 255, g: 255, b: 255 } } })
+  const png = await sharp({
+    create: { width, height, channels: 3, background: { r: 255, g: 255, b: 255 } },
+  })
     .composite(composites)
     .png()
-    .toFile(tmp);
-  await fs.rename(tmp, path);
+    .toBuffer();
+  await writeFileAtomic(path, png);
 }

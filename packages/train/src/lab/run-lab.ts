@@ -2,6 +2,7 @@ import { EbmError, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageDataset } from '../datasets/dataset.js';
 import { loadMnist } from '../datasets/mnist.js';
+import { writeFileAtomic } from '../io/write-file-atomic.js';
 import { RBM_METHODS, type RbmMethod } from '../recipes/rbm.js';
 import { labHtml, labMarkdown } from './lab-report.js';
 import { LAB_METHOD_NAMES, type LabMethodName, labMethod } from './methods/index.js';
@@ -69,13 +70,6 @@ function defaultOut(): string {
   const d = new Date();
   const p = (n: number) => String(n).padStart(2, '0');
   return `runs/lab-${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-}
-
-async function writeAtomic(path: string, content: string | Uint8Array): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const tmp = `${path}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, content);
-  await fs.rename(tmp, path);
 }
 
 async function energiesPicture(
@@ -221,12 +215,12 @@ export async function runLab(options: RunLabOptions = {}): Promise<LabResult> {
     backend,
     ...(options.command ? { command: options.command } : {}),
   });
-  await writeAtomic(files.tableMd, markdown);
-  await writeAtomic(
+  await writeFileAtomic(files.tableMd, markdown);
+  await writeFileAtomic(
     files.tableJson,
     `${JSON.stringify({ backend, command: options.command ?? null, toy: toy ?? null, rbm: rbm ?? null }, null, 2)}\n`,
   );
-  await writeAtomic(
+  await writeFileAtomic(
     files.reportHtml,
     labHtml({
       ...(toy ? { toy } : {}),

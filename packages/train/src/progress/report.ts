@@ -1,3 +1,4 @@
+import { writeFileAtomic } from '../io/write-file-atomic.js';
 import type { EpochRecord } from './events.js';
 
 export interface ReportInput {
@@ -143,12 +144,7 @@ ${scatter ? `<h2 style="font-size:16px">Test embeddings</h2>${scatterPlot(scatte
 `;
 }
 
-/** Writes the report atomically (temp file, then rename). */
+/** Writes the report atomically (see writeFileAtomic). */
 export async function writeReport(path: string, input: ReportInput): Promise<void> {
-  const fs = await import('node:fs/promises');
-  const { dirname } = await import('node:path');
-  await fs.mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, renderReport(input));
-  await fs.rename(tmp, path);
+  await writeFileAtomic(path, renderReport(input));
 }
