@@ -32,6 +32,28 @@ export function assertFloatInput(
   if (x.size > 0) validate.assertFinite(x, what);
 }
 
+/**
+ * Samples given beside `data` (CD's negatives, NCE's noise): a finite float tensor of data's rank
+ * and row shape, with at least one row (`count` names that number, `why` says what the loss
+ * needs the samples for).
+ */
+export function assertSamplesLike(
+  samples: unknown,
+  data: tf.Tensor,
+  what: string,
+  count: string,
+  why: string,
+): asserts samples is tf.Tensor {
+  assertFloatInput(samples, data.rank, what);
+  if (!tf.util.arraysEqual(samples.shape.slice(1), data.shape.slice(1))) {
+    throw new EbmError(
+      'SHAPE_MISMATCH',
+      `${what} must have the row shape of data, received ${validate.shapeString(samples.shape)} for data ${validate.shapeString(data.shape)}.`,
+    );
+  }
+  assertAtLeast(samples.shape[0]!, 1, count, why);
+}
+
 /** A function that maps a batch of states [n, ...] to one energy per state, [n]. */
 export type EnergyFn = (x: tf.Tensor) => tf.Tensor;
 

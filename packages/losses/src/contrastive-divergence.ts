@@ -17,6 +17,7 @@ import {
   assertAtLeast,
   assertFloatInput,
   assertFunction,
+  assertSamplesLike,
   type EnergyFn,
   evalEnergies,
 } from './checks.js';
@@ -148,16 +149,10 @@ export function contrastiveDivergence(
   const loss = (energyFn: EnergyFn, data: tf.Tensor, negatives?: tf.Tensor): tf.Scalar => {
     checkData(energyFn, data);
     if (negatives !== undefined) {
-      assertFloatInput(negatives, data.rank, 'contrastiveDivergence: negatives');
-      if (!tf.util.arraysEqual(negatives.shape.slice(1), data.shape.slice(1))) {
-        throw new EbmError(
-          'SHAPE_MISMATCH',
-          `contrastiveDivergence: negatives must have the row shape of data, received ${validate.shapeString(negatives.shape)} for data ${validate.shapeString(data.shape)}.`,
-        );
-      }
-      assertAtLeast(
-        negatives.shape[0]!,
-        1,
+      assertSamplesLike(
+        negatives,
+        data,
+        'contrastiveDivergence: negatives',
         'contrastiveDivergence: number of negatives',
         'the loss pushes up the energy of negatives.',
       );

@@ -4,6 +4,7 @@ import {
   assertAtLeast,
   assertFloatInput,
   assertFunction,
+  assertSamplesLike,
   type EnergyFn,
   evalEnergies,
 } from './checks.js';
@@ -74,16 +75,10 @@ export function nce(options: NceOptions): NceLoss {
     const n = data.shape[0]!;
     assertAtLeast(n, 1, 'nce: batch size', 'the batch is empty.');
     if (noiseSamples !== undefined) {
-      assertFloatInput(noiseSamples, data.rank, 'nce: noiseSamples');
-      if (!tf.util.arraysEqual(noiseSamples.shape.slice(1), data.shape.slice(1))) {
-        throw new EbmError(
-          'SHAPE_MISMATCH',
-          `nce: noiseSamples must have the row shape of data, received ${validate.shapeString(noiseSamples.shape)} for data ${validate.shapeString(data.shape)}.`,
-        );
-      }
-      assertAtLeast(
-        noiseSamples.shape[0]!,
-        1,
+      assertSamplesLike(
+        noiseSamples,
+        data,
+        'nce: noiseSamples',
         'nce: number of noise samples',
         'NCE classifies data against noise.',
       );
