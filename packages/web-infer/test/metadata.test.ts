@@ -1,11 +1,17 @@
 import { readFile } from 'node:fs/promises';
+import { METADATA_KEYS } from '@ebmjs/export';
 import { describe, expect, it } from 'vitest';
 import { type DeviceSupport, openOnDevice, sessionError } from '../src/devices.js';
 import { readModelInfo, WebInferError } from '../src/index.node.js';
+import { EBMJS_METADATA_KEYS } from '../src/metadata.js';
 import { convertChannels, resizeBilinear } from '../src/preprocess.js';
 import { handMadeModel, modelPath } from './helpers.js';
 
 describe('readModelInfo reads the ebm.js metadata', () => {
+  it('knows the keys @ebmjs/export writes (a copy: this package does not import the exporter)', () => {
+    expect(EBMJS_METADATA_KEYS).toEqual(METADATA_KEYS);
+  });
+
   it('NCHW RGB encoder with per-channel preprocessing', async () => {
     const info = readModelInfo(await readFile(modelPath('conv-rgb-nchw')));
     expect(info).toMatchObject({
