@@ -51,6 +51,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // `optionalPeers`: optional peers the Node use needs. `copy`: files copied into the scratch dir.
 // `readmeFiles`: files the README example reads (its arguments), copied next to it.
 const PACKAGES = {
+  contract: { browser: true },
   core: { browser: true },
   losses: { browser: true, direct: ['@ebmjs/core'] },
   models: { direct: ['@ebmjs/core'] },

@@ -1,4 +1,4 @@
-import { EbmError } from '@ebmjs/core';
+import { isEbmError, messageOf } from '@ebmjs/contract';
 import { COMMANDS, type Command } from './commands/index.js';
 
 export interface CliIO {
@@ -42,13 +42,18 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
   try {
     return await command.run(rest, io);
   } catch (error) {
-    if (error instanceof EbmError || (error instanceof Error && error.name === 'CliUsageError')) {
-      io.err(`ebm ${name}: ${error.message}`);
+    // Every package throws the one EbmError of @ebmjs/contract (web-infer and export included),
+    // so a bad input anywhere below is a usage error here: one line, exit 2.
+    if (isEbmError(error) || (error instanceof Error && error.name === 'CliUsageError')) {
+      io.err(`ebm ${name}: ${oneLine(error.message)}`);
       return 2;
     }
-    io.err(
-      `ebm ${name}: unexpected error: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    io.err(`ebm ${name}: unexpected error: ${oneLine(messageOf(error))}`);
     return 1;
   }
+}
+
+/** Error messages of runtimes below can span lines; the CLI's error is always one. */
+function oneLine(message: string): string {
+  return message.replace(/\s*\n\s*/g, ' ').trim();
 }

@@ -1,4 +1,4 @@
-import { EbmError, type EbmErrorCode } from '@ebmjs/core';
+import { EbmError, type EbmErrorCode } from '@ebmjs/contract';
 
 /** Shorthand for the exporter's errors: every message starts with the function that raised it. */
 export function exportError(

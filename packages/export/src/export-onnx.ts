@@ -1,3 +1,4 @@
+import { describe } from '@ebmjs/contract';
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs-layers';
 import { ConversionContext } from './context.js';
 import { convertContainer, isContainer, producingClass } from './convert-graph.js';
@@ -110,13 +111,6 @@ function assertModel(model: unknown): asserts model is LayersModel {
       { modelName: m.name },
     );
   }
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v !== 'object') return typeof v;
-  const ctor = (v as { constructor?: { name?: string } }).constructor?.name;
-  return ctor === undefined ? 'an object' : `a ${ctor}`;
 }
 
 function dim(opts: ResolvedOptions, d: number | null, axis: number, value: string): IrDim {

@@ -1,7 +1,4 @@
-// tfjs-core's main entry first: @ebmjs/core deep-imports tfjs-core's gradient registrations,
-// which in Node resolves to a second copy of tfjs-core that must not be the first one loaded.
-import '@tensorflow/tfjs-core';
-
+export { EbmError, type EbmErrorCode, type ImageLayout, isEbmError } from '@ebmjs/contract';
 export type { WeightData } from './context.js';
 export { ConversionContext } from './context.js';
 export { exportOnnx } from './export-onnx.js';

@@ -1,19 +1,13 @@
+import { describe, type ImageLayout, type Preprocessing } from '@ebmjs/contract';
 import { exportError } from './errors.js';
 import { MAX_OPSET, MIN_OPSET } from './graph-builder.js';
 import type { LayerConverter } from './layers/types.js';
 
-/** Memory order of image (rank-4) inputs and outputs of the exported model. */
-export type InputLayout = 'NHWC' | 'NCHW';
+/** @deprecated Use `ImageLayout` (from @ebmjs/contract, re-exported here). */
+export type InputLayout = ImageLayout;
 
-/** How inputs are prepared before the model: x' = (x · scale − mean) / std, per channel. */
-export interface Preprocessing {
-  /** Multiplies raw input first, e.g. 1/255 for bytes. Default 1. */
-  scale?: number;
-  /** Per-channel (or single) mean subtracted after scaling. Default 0. */
-  mean?: number | number[];
-  /** Per-channel (or single) standard deviation divided by last. Default 1. */
-  std?: number | number[];
-}
+/** How inputs are prepared before the model (defaults: scale 1, mean 0, std 1). */
+export type { Preprocessing };
 
 export interface ExportOnnxOptions {
   /** ONNX opset, 13–21. Default 17. */
@@ -21,7 +15,7 @@ export interface ExportOnnxOptions {
   /** ONNX IR version. Default 8 (what opset 17 needs; loads in checkers and runtimes from 2021 on). */
   irVersion?: number;
   /** Layout of rank-4 inputs and outputs. 'NHWC' (default) is tfjs's; 'NCHW' is PyTorch's. */
-  layout?: InputLayout;
+  layout?: ImageLayout;
   /** Leave the batch dimension symbolic ("batch") so one model serves any batch size. Default true. */
   dynamicBatch?: boolean;
   /** Fixed batch size written when `dynamicBatch` is false. Default 1. */
@@ -45,7 +39,7 @@ export interface ExportOnnxOptions {
 export interface ResolvedOptions {
   opset: number;
   irVersion: number;
-  layout: InputLayout;
+  layout: ImageLayout;
   dynamicBatch: boolean;
   batchSize: number;
   normalize: boolean;
@@ -78,13 +72,6 @@ function invalid(option: string, expected: string, received: unknown): never {
     `exportOnnx: option "${option}" must be ${expected}, received ${describe(received)}.`,
     { option, expected, received },
   );
-}
-
-function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(describe).join(', ')}]`;
-  if (v === null || typeof v !== 'object') return String(v);
-  return 'an object';
 }
 
 function bool(name: string, v: unknown, fallback: boolean): boolean {

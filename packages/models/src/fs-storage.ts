@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EbmError } from '@ebmjs/core';
+import { EbmError } from '@ebmjs/contract';
+import { writeFileAtomic } from '@ebmjs/contract/node';
 import type { Storage } from './storage.js';
 
 /** The only file that touches node:fs: a `Storage` over one directory with atomic writes. */
@@ -32,22 +32,7 @@ export function directoryStorage(dir: string): Storage {
       }
     },
     async write(name, data) {
-      // Temp file in the same directory, fsync, then rename: rename is atomic on one file system.
-      const tmp = join(dir, `.${name}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-      try {
-        await mkdir(dir, { recursive: true });
-        const handle = await open(tmp, 'w');
-        try {
-          await handle.writeFile(data);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        await rename(tmp, join(dir, name));
-      } catch (error) {
-        await rm(tmp, { force: true }).catch(() => undefined);
-        throw ioError('write', name, error);
-      }
+      await writeFileAtomic(join(dir, name), data);
     },
     async list() {
       try {

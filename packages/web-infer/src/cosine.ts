@@ -1,4 +1,4 @@
-import { describe, WebInferError } from './errors.js';
+import { describe, EbmError } from './errors.js';
 
 function assertVectors(a: ArrayLike<number>, b: ArrayLike<number>, where: string): void {
   for (const [name, v] of [
@@ -6,7 +6,7 @@ function assertVectors(a: ArrayLike<number>, b: ArrayLike<number>, where: string
     ['b', b],
   ] as const) {
     if (typeof v !== 'object' || v === null || typeof v.length !== 'number') {
-      throw new WebInferError(
+      throw new EbmError(
         'INVALID_ARGUMENT',
         `${where}: "${name}" must be an array of numbers or a typed array, received ${describe(v)}.`,
         { argument: name },
@@ -14,7 +14,7 @@ function assertVectors(a: ArrayLike<number>, b: ArrayLike<number>, where: string
     }
   }
   if (a.length !== b.length) {
-    throw new WebInferError(
+    throw new EbmError(
       'SHAPE_MISMATCH',
       `${where}: vectors must have the same length, received ${a.length} and ${b.length}.`,
       { expected: a.length, received: b.length },
@@ -59,7 +59,7 @@ export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): nu
  */
 export function cosineEnergy(a: ArrayLike<number>, b: ArrayLike<number>, temperature = 1): number {
   if (!(typeof temperature === 'number' && temperature > 0 && Number.isFinite(temperature))) {
-    throw new WebInferError(
+    throw new EbmError(
       'INVALID_ARGUMENT',
       `cosineEnergy: temperature must be a positive finite number, received ${describe(temperature)}.`,
       { option: 'temperature', received: temperature },

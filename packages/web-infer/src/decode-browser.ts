@@ -1,4 +1,4 @@
-import { describe, messageOf, WebInferError } from './errors.js';
+import { describe, EbmError, messageOf } from './errors.js';
 import { fetchBytes } from './model-source.js';
 import type { PixelData } from './preprocess.js';
 
@@ -17,7 +17,7 @@ function readPixels(
   where: string,
 ): PixelData {
   if (width < 1 || height < 1) {
-    throw new WebInferError(
+    throw new EbmError(
       'INVALID_ARGUMENT',
       `${where}: the image has no pixels (${width}×${height}); is it loaded?`,
       { width, height },
@@ -32,7 +32,7 @@ function readPixels(
     | OffscreenCanvasRenderingContext2D
     | null;
   if (ctx === null) {
-    throw new WebInferError('UNSUPPORTED', `${where}: this browser gives no 2D canvas context.`);
+    throw new EbmError('UNSUPPORTED', `${where}: this browser gives no 2D canvas context.`);
   }
   ctx.drawImage(source, 0, 0);
   const image = ctx.getImageData(0, 0, width, height);
@@ -44,7 +44,7 @@ async function decodeBlob(blob: Blob, where: string, name: string): Promise<Pixe
   try {
     bitmap = await createImageBitmap(blob, { premultiplyAlpha: 'none' });
   } catch (error) {
-    throw new WebInferError(
+    throw new EbmError(
       'INVALID_ARGUMENT',
       `${where}: ${name} (${blob.size} bytes${blob.type ? `, ${blob.type}` : ''}) is not an image this browser can decode: ${messageOf(error)}`,
       { source: name, bytes: blob.size, type: blob.type },
@@ -81,7 +81,7 @@ export function decodeBrowserImage(input: unknown, where: string): Promise<Pixel
       try {
         if (!input.complete || input.naturalWidth === 0) await input.decode();
       } catch (error) {
-        throw new WebInferError(
+        throw new EbmError(
           'INVALID_ARGUMENT',
           `${where}: the <img> (${input.currentSrc || input.src || 'no src'}) could not be decoded: ${messageOf(error)}`,
           { src: input.src },

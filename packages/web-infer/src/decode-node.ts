@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { describe, messageOf, WebInferError } from './errors.js';
+import { describe, EbmError, messageOf } from './errors.js';
 import { fetchBytes } from './model-source.js';
 import type { PixelData } from './preprocess.js';
 
@@ -13,7 +13,7 @@ function loadSharp(): Promise<Sharp> {
     (m) => m.default,
     (error: unknown) => {
       sharpModule = null;
-      throw new WebInferError(
+      throw new EbmError(
         'UNSUPPORTED',
         `Decoding images in Node needs the optional peer dependency "sharp" (npm install sharp): ${messageOf(error)}`,
         { dependency: 'sharp' },
@@ -56,7 +56,7 @@ async function readImageFile(path: string, where: string): Promise<Uint8Array> {
     return await readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new WebInferError(
+    throw new EbmError(
       'IO',
       `${where}: cannot read image file "${path}"${code === 'ENOENT' ? ' (no such file)' : code === 'EISDIR' ? ' (it is a directory)' : ''}: ${messageOf(error)}`,
       { path, errno: code },
@@ -88,7 +88,7 @@ export function decodeNodeImage(input: unknown, where: string): Promise<PixelDat
       return { data, width: info.width, height: info.height, channels: info.channels };
     } catch (error) {
       const size = source.bytes.length;
-      throw new WebInferError(
+      throw new EbmError(
         'INVALID_ARGUMENT',
         `${where}: ${source.name === 'bytes' ? `${describe(input)}` : `"${source.name}"`} (${size} bytes) is not an image sharp can decode (PNG, JPEG, WebP, GIF, AVIF, TIFF, SVG): ${messageOf(error)}`,
         { source: source.name, bytes: size },

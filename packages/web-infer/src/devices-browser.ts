@@ -7,7 +7,7 @@ import {
   type SessionSettings,
   sessionError,
 } from './devices.js';
-import { messageOf, WebInferError } from './errors.js';
+import { EbmError, messageOf } from './errors.js';
 
 type OrtWeb = typeof import('onnxruntime-web/webgpu');
 
@@ -21,7 +21,7 @@ let configured = false;
 function loadOrt(settings: SessionSettings): Promise<OrtWeb> {
   ortModule ??= import('onnxruntime-web/webgpu').catch((error: unknown) => {
     ortModule = null;
-    throw new WebInferError(
+    throw new EbmError(
       'BACKEND_UNAVAILABLE',
       `onnxruntime-web failed to load: ${messageOf(error)}`,
       { runtime: 'onnxruntime-web' },
@@ -62,13 +62,9 @@ async function open(
   if (device === 'webgpu') {
     const missing = await webgpuMissing();
     if (missing !== null) {
-      throw new WebInferError(
-        'BACKEND_UNAVAILABLE',
-        `device "webgpu" failed to start: ${missing}.`,
-        {
-          device,
-        },
-      );
+      throw new EbmError('BACKEND_UNAVAILABLE', `device "webgpu" failed to start: ${missing}.`, {
+        device,
+      });
     }
   }
   const ort = await loadOrt(settings);

@@ -10,7 +10,7 @@ import {
   type SessionSettings,
   sessionError,
 } from './devices.js';
-import { messageOf, WebInferError } from './errors.js';
+import { EbmError, messageOf } from './errors.js';
 
 /**
  * onnxruntime-node's CUDA provider exists for Linux x64 only, in libraries its install script
@@ -49,7 +49,7 @@ async function load(
       : import('onnxruntime-web'))) as unknown as OrtModule & { default?: OrtModule };
     return m.InferenceSession === undefined && m.default !== undefined ? m.default : m;
   } catch (error) {
-    throw new WebInferError(
+    throw new EbmError(
       'BACKEND_UNAVAILABLE',
       `${name} is not installed or failed to load (${hint}): ${messageOf(error)}`,
       { runtime: name },
@@ -91,7 +91,7 @@ async function open(
   if (device === 'cuda') {
     const missing = cudaLibraryMissing();
     if (missing !== null) {
-      throw new WebInferError('BACKEND_UNAVAILABLE', `device "cuda" failed to start: ${missing}.`, {
+      throw new EbmError('BACKEND_UNAVAILABLE', `device "cuda" failed to start: ${missing}.`, {
         device,
       });
     }

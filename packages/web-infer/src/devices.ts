@@ -1,4 +1,4 @@
-import { describe, messageOf, WebInferError } from './errors.js';
+import { describe, EbmError, messageOf } from './errors.js';
 
 /**
  * Where inference runs. Node: 'cpu' and 'cuda' (onnxruntime-node), 'wasm' (onnxruntime-web's
@@ -55,7 +55,7 @@ export interface SessionSettings {
   wasmPaths: string | Record<string, string> | undefined;
 }
 
-/** Starts a session on one device; throws WebInferError (BACKEND_UNAVAILABLE when the provider cannot start). */
+/** Starts a session on one device; throws EbmError (BACKEND_UNAVAILABLE when the provider cannot start). */
 export type SessionOpener = (
   bytes: Uint8Array,
   device: Device,
@@ -84,7 +84,7 @@ export async function openOnDevice(
   settings: SessionSettings,
 ): Promise<OpenedSession & { fallbacks: DeviceAttempt[] }> {
   if (!DEVICE_OPTIONS.includes(requested as DeviceOption)) {
-    throw new WebInferError(
+    throw new EbmError(
       'INVALID_ARGUMENT',
       `FeatureExtractor: option "device" must be one of ${DEVICE_OPTIONS.map((d) => `"${d}"`).join(', ')}, received ${describe(requested)}.`,
       { option: 'device', received: requested },
@@ -92,7 +92,7 @@ export async function openOnDevice(
   }
   const device = requested as DeviceOption;
   if (device !== 'auto' && !support.devices.includes(device)) {
-    throw new WebInferError(
+    throw new EbmError(
       'UNSUPPORTED',
       `FeatureExtractor: device "${device}" is not available in ${support.platform === 'node' ? 'Node' : 'the browser'}; use one of ${['auto', ...support.devices].map((d) => `"${d}"`).join(', ')}.`,
       { option: 'device', received: device, supported: support.devices },
@@ -107,12 +107,12 @@ export async function openOnDevice(
     } catch (error) {
       last = error;
       // A model the basic provider cannot load is not a reason to try another one.
-      if (error instanceof WebInferError && error.code !== 'BACKEND_UNAVAILABLE') throw error;
+      if (error instanceof EbmError && error.code !== 'BACKEND_UNAVAILABLE') throw error;
       fallbacks.push({ device: d, reason: messageOf(error) });
     }
   }
   if (order.length === 1) throw last;
-  throw new WebInferError(
+  throw new EbmError(
     'BACKEND_UNAVAILABLE',
     `FeatureExtractor: no device could start (tried ${fallbacks.map((f) => `${f.device}: ${f.reason}`).join('; ')}).`,
     { tried: fallbacks },
@@ -121,7 +121,7 @@ export async function openOnDevice(
 }
 
 /** Wraps a session-creation failure: provider trouble vs a model the runtime rejects. */
-export function sessionError(device: Device, error: unknown, basic: boolean): WebInferError {
+export function sessionError(device: Device, error: unknown, basic: boolean): EbmError {
   const message = messageOf(error);
   // onnxruntime-web reports runtime files it could not fetch or instantiate this way.
   const runtimeMissing =
@@ -129,7 +129,7 @@ export function sessionError(device: Device, error: unknown, basic: boolean): We
       message,
     );
   if (runtimeMissing && device === 'wasm') {
-    return new WebInferError(
+    return new EbmError(
       'BACKEND_UNAVAILABLE',
       `device "wasm" failed to start: ${message} (are onnxruntime-web's .wasm/.mjs files served where the "wasmPaths" option points?)`,
       { device },
@@ -137,7 +137,7 @@ export function sessionError(device: Device, error: unknown, basic: boolean): We
     );
   }
   if (!basic || runtimeMissing) {
-    return new WebInferError(
+    return new EbmError(
       'BACKEND_UNAVAILABLE',
       `device "${device}" failed to start: ${message}`,
       { device },
@@ -147,7 +147,7 @@ export function sessionError(device: Device, error: unknown, basic: boolean): We
   const unsupported = /implementation|not supported|unsupported|opset|not implemented/i.test(
     message,
   );
-  return new WebInferError(
+  return new EbmError(
     unsupported ? 'UNSUPPORTED' : 'CORRUPT_FILE',
     `ONNX Runtime (${device}) could not load the model: ${message}`,
     { device },

@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
-import { describe, isWebInferError, messageOf, WebInferError } from './errors.js';
+import { describe, EbmError, isEbmError, messageOf } from './errors.js';
 import type { FeatureExtractor } from './feature-extractor.node.js';
 import { toNpy } from './npy.js';
 
@@ -42,7 +42,7 @@ export async function collectImageFiles(
     try {
       info = await stat(input);
     } catch (error) {
-      throw new WebInferError('IO', `Cannot read "${input}": ${messageOf(error)}`, {
+      throw new EbmError('IO', `Cannot read "${input}": ${messageOf(error)}`, {
         path: input,
       });
     }
@@ -82,7 +82,7 @@ export async function embedFiles(
 ): Promise<EmbedFilesResult> {
   const onError = options.onError ?? 'throw';
   if (onError !== 'throw' && onError !== 'skip') {
-    throw new WebInferError(
+    throw new EbmError(
       'INVALID_ARGUMENT',
       `embedFiles: option "onError" must be "throw" or "skip", received ${describe(onError)}.`,
       { option: 'onError', received: onError },
@@ -97,12 +97,12 @@ export async function embedFiles(
       const embeddings = await extractor.extract(chunk);
       chunk.forEach((path, i) => rows.push({ path, embedding: embeddings[i]! }));
     } catch (error) {
-      if (onError === 'throw' || !isWebInferError(error) || error.code === 'DISPOSED') throw error;
+      if (onError === 'throw' || !isEbmError(error) || error.code === 'DISPOSED') throw error;
       for (const path of chunk) {
         try {
           rows.push({ path, embedding: await extractor.extract(path) });
         } catch (e) {
-          if (!isWebInferError(e) || e.code === 'DISPOSED') throw e;
+          if (!isEbmError(e) || e.code === 'DISPOSED') throw e;
           failed.push({ path, error: e });
         }
       }
@@ -135,7 +135,7 @@ export async function writeEmbeddings(
     await writeFileAtomic(paths, rows.map((r) => `${r.path}\n`).join(''));
     return [out, paths];
   }
-  throw new WebInferError(
+  throw new EbmError(
     'INVALID_ARGUMENT',
     `writeEmbeddings: output "${out}" must end in .jsonl or .npy.`,
     { path: out, expected: ['.jsonl', '.npy'], received: ext },

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { decodeNodeImage } from './decode-node.js';
 import { nodeDevices } from './devices-node.js';
-import { messageOf, WebInferError } from './errors.js';
+import { EbmError, messageOf } from './errors.js';
 import {
   BaseFeatureExtractor,
   type ExtractorPlatform,
@@ -41,7 +41,7 @@ async function readModelFile(path: string): Promise<{ bytes: Uint8Array; name: s
     return { bytes: await readFile(path), name: path };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new WebInferError(
+    throw new EbmError(
       'IO',
       `Cannot read model file "${path}"${code === 'ENOENT' ? ' (no such file)' : ''}: ${messageOf(error)}`,
       { path, errno: code },

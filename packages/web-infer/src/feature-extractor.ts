@@ -8,7 +8,7 @@ import {
   openOnDevice,
   type RuntimeName,
 } from './devices.js';
-import { describe, messageOf, WebInferError } from './errors.js';
+import { describe, EbmError, messageOf } from './errors.js';
 import { type ModelInfo, type Preprocessing, readModelInfo } from './metadata.js';
 import {
   isPixelData,
@@ -86,7 +86,7 @@ function isRawValues(value: unknown): value is RawValues {
 function positiveInt(name: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
   if (!(typeof value === 'number' && Number.isInteger(value) && value > 0)) {
-    throw new WebInferError(
+    throw new EbmError(
       'INVALID_ARGUMENT',
       `FeatureExtractor: option "${name}" must be a positive integer, received ${describe(value)}.`,
       { option: name, received: value },
@@ -153,14 +153,14 @@ export class BaseFeatureExtractor<In> {
     options: FeatureExtractorOptions = {},
   ): Promise<ExtractorState<In>> {
     if (typeof options !== 'object' || options === null) {
-      throw new WebInferError(
+      throw new EbmError(
         'INVALID_ARGUMENT',
         `FeatureExtractor.create: options must be an object, received ${describe(options)}.`,
       );
     }
     for (const key of Object.keys(options)) {
       if (!KNOWN_OPTIONS.has(key)) {
-        throw new WebInferError(
+        throw new EbmError(
           'INVALID_ARGUMENT',
           `FeatureExtractor.create: unknown option "${key}"; expected one of ${[...KNOWN_OPTIONS].join(', ')}.`,
           { option: key },
@@ -170,7 +170,7 @@ export class BaseFeatureExtractor<In> {
     const threads = positiveInt('threads', options.threads);
     const requestedBatch = positiveInt('batchSize', options.batchSize);
     if (options.normalize !== undefined && typeof options.normalize !== 'boolean') {
-      throw new WebInferError(
+      throw new EbmError(
         'INVALID_ARGUMENT',
         `FeatureExtractor.create: option "normalize" must be a boolean, received ${describe(options.normalize)}.`,
         { option: 'normalize', received: options.normalize },
@@ -184,8 +184,8 @@ export class BaseFeatureExtractor<In> {
         ...(options.preprocessing === undefined ? {} : { preprocessing: options.preprocessing }),
       });
     } catch (error) {
-      if (error instanceof WebInferError) {
-        throw new WebInferError(error.code, `${name}: ${error.message}`, {
+      if (error instanceof EbmError) {
+        throw new EbmError(error.code, `${name}: ${error.message}`, {
           ...error.details,
           source: name,
         });
@@ -196,8 +196,8 @@ export class BaseFeatureExtractor<In> {
       threads,
       wasmPaths: options.wasmPaths,
     }).catch((error: unknown) => {
-      if (error instanceof WebInferError) {
-        throw new WebInferError(
+      if (error instanceof EbmError) {
+        throw new EbmError(
           error.code,
           `${name}: ${error.message}`,
           {
@@ -276,7 +276,7 @@ export class BaseFeatureExtractor<In> {
     if (this.disposedFlag) return;
     this.disposedFlag = true;
     await this.queue.close(
-      new WebInferError(
+      new EbmError(
         'DISPOSED',
         `FeatureExtractor (${this.source}) was disposed before this call ran.`,
       ),
@@ -286,7 +286,7 @@ export class BaseFeatureExtractor<In> {
 
   private assertUsable(): void {
     if (this.disposedFlag) {
-      throw new WebInferError(
+      throw new EbmError(
         'DISPOSED',
         `FeatureExtractor (${this.source}) is disposed; create a new one.`,
         { source: this.source },
@@ -323,7 +323,7 @@ export class BaseFeatureExtractor<In> {
     }
     const decoding = this.platform.decode(input, where);
     if (decoding === undefined) {
-      throw new WebInferError(
+      throw new EbmError(
         'INVALID_ARGUMENT',
         `${where}: expected ${this.inputKinds()}, received ${describe(input)}.`,
         { received: describe(input) },
@@ -344,14 +344,14 @@ export class BaseFeatureExtractor<In> {
   private tensorSamples(t: TensorInput): Sample[] {
     const where = 'tensor input';
     if (t.location !== undefined && t.location !== 'cpu' && t.location !== 'cpu-pinned') {
-      throw new WebInferError(
+      throw new EbmError(
         'UNSUPPORTED',
         `${where}: the tensor lives on "${t.location}"; download it first (await tensor.getData()).`,
         { location: t.location },
       );
     }
     if (t.type !== undefined && t.type !== 'float32') {
-      throw new WebInferError(
+      throw new EbmError(
         'UNSUPPORTED',
         `${where}: expected a float32 tensor, received ${t.type}.`,
         { expected: 'float32', received: t.type },
@@ -366,7 +366,7 @@ export class BaseFeatureExtractor<In> {
       );
     const size = dims.reduce((a, b) => a * b, 1);
     if (!fits || t.data.length !== size) {
-      throw new WebInferError(
+      throw new EbmError(
         'SHAPE_MISMATCH',
         `${where}: expected dims [batch, ${shape
           .slice(1)
@@ -406,7 +406,7 @@ export class BaseFeatureExtractor<In> {
     try {
       outputs = await session.run({ [this.info.inputName]: tensor });
     } catch (error) {
-      throw new WebInferError(
+      throw new EbmError(
         'SHAPE_MISMATCH',
         `The model rejected a batch of ${count} sample(s) of shape [${dims.join(', ')}]: ${messageOf(error)}`,
         { dims: [padded, ...dims] },
@@ -416,7 +416,7 @@ export class BaseFeatureExtractor<In> {
     const out = outputs[this.info.outputName] ?? Object.values(outputs)[0];
     try {
       if (out === undefined || !(out.data instanceof Float32Array)) {
-        throw new WebInferError(
+        throw new EbmError(
           'UNSUPPORTED',
           `The model's output "${this.info.outputName}" is not a float32 tensor.`,
         );

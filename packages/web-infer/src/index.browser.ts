@@ -3,7 +3,14 @@ export { cosineEnergy, cosineSimilarity, l2Normalize } from './cosine.js';
 export type { Device, DeviceAttempt, DeviceOption, RuntimeName } from './devices.js';
 export { EmbeddingIndex } from './embedding-index.browser.js';
 export type { EmbeddingIndexOptions, SearchHit } from './embedding-index.js';
-export { isWebInferError, WebInferError, type WebInferErrorCode } from './errors.js';
+export {
+  EbmError,
+  type EbmErrorCode,
+  isEbmError,
+  isWebInferError,
+  WebInferError,
+  type WebInferErrorCode,
+} from './errors.js';
 export {
   type BrowserImageInput,
   type BrowserModelSource,
@@ -14,6 +21,7 @@ export {
   EBMJS_METADATA_KEYS,
   type ImageGeometry,
   type InputLayout,
+  METADATA_KEYS,
   type ModelInfo,
   type Preprocessing,
   readModelInfo,

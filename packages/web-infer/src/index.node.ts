@@ -12,7 +12,14 @@ export {
 } from './embed-files.js';
 export type { EmbeddingIndexOptions, SearchHit } from './embedding-index.js';
 export { EmbeddingIndex } from './embedding-index.node.js';
-export { isWebInferError, WebInferError, type WebInferErrorCode } from './errors.js';
+export {
+  EbmError,
+  type EbmErrorCode,
+  isEbmError,
+  isWebInferError,
+  WebInferError,
+  type WebInferErrorCode,
+} from './errors.js';
 export type { FeatureExtractorOptions, RawValues, TensorInput } from './feature-extractor.js';
 export {
   FeatureExtractor,
@@ -23,6 +30,7 @@ export {
   EBMJS_METADATA_KEYS,
   type ImageGeometry,
   type InputLayout,
+  METADATA_KEYS,
   type ModelInfo,
   type Preprocessing,
   readModelInfo,

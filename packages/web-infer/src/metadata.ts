@@ -1,33 +1,20 @@
-import { describe, WebInferError } from './errors.js';
+import {
+  describe,
+  EbmError,
+  type InputLayout,
+  METADATA_KEYS,
+  type Preprocessing,
+} from '@ebmjs/contract';
 import { ONNX_FLOAT, type OnnxModelSummary, onnxTypeName, readOnnxModel } from './onnx-model.js';
 
 /**
- * The metadata_props keys @ebmjs/export writes (mirrors its METADATA_KEYS; this package does not
- * import the exporter).
+ * The metadata_props keys @ebmjs/export writes.
+ * @deprecated Use `METADATA_KEYS` (the same object, from @ebmjs/contract).
  */
-export const EBMJS_METADATA_KEYS = {
-  version: 'ebmjs.version',
-  recipe: 'ebmjs.recipe',
-  inputShape: 'ebmjs.input_shape',
-  inputLayout: 'ebmjs.input_layout',
-  preprocessingScale: 'ebmjs.preprocessing.scale',
-  preprocessingMean: 'ebmjs.preprocessing.mean',
-  preprocessingStd: 'ebmjs.preprocessing.std',
-  embeddingDim: 'ebmjs.embedding_dim',
-  outputNormalization: 'ebmjs.output_normalization',
-  weightsDtype: 'ebmjs.weights_dtype',
-  modelName: 'ebmjs.model_name',
-} as const;
+export const EBMJS_METADATA_KEYS = METADATA_KEYS;
 
-/** Memory order of the model input: images NHWC/NCHW, vectors NC, anything else 'other'. */
-export type InputLayout = 'NHWC' | 'NCHW' | 'NC' | 'other';
-
-/** x' = (x · scale − mean) / std, per channel; see the README. */
-export interface Preprocessing {
-  scale?: number;
-  mean?: number | number[];
-  std?: number | number[];
-}
+export type { InputLayout, Preprocessing };
+export { METADATA_KEYS };
 
 export interface ImageGeometry {
   /** Null when the model takes any height (fully convolutional). */
@@ -68,7 +55,7 @@ export interface ModelInfoOptions {
   preprocessing?: Preprocessing;
 }
 
-const K = EBMJS_METADATA_KEYS;
+const K = METADATA_KEYS;
 
 /** Reads model bytes and resolves what the extractor needs; refuses models it cannot serve. */
 export function readModelInfo(bytes: Uint8Array, options: ModelInfoOptions = {}): ModelInfo {
@@ -82,7 +69,7 @@ export function resolveModelInfo(
   const meta = model.metadata;
   const ebmjs = K.inputShape in meta || K.inputLayout in meta;
   if (model.inputs.length !== 1) {
-    throw new WebInferError(
+    throw new EbmError(
       'UNSUPPORTED',
       `The model takes ${model.inputs.length} inputs (${model.inputs.map((i) => i.name).join(', ') || 'none'}); web-infer serves encoders with exactly one input.`,
       { expected: 1, received: model.inputs.length },
@@ -90,7 +77,7 @@ export function resolveModelInfo(
   }
   const input = model.inputs[0]!;
   if (input.elemType !== ONNX_FLOAT) {
-    throw new WebInferError(
+    throw new EbmError(
       'UNSUPPORTED',
       `The model input "${input.name}" is ${onnxTypeName(input.elemType)}; web-infer feeds float32 inputs.`,
       { input: input.name, expected: 'float32', received: onnxTypeName(input.elemType) },
@@ -98,10 +85,10 @@ export function resolveModelInfo(
   }
   const output = model.outputs[0];
   if (output === undefined) {
-    throw new WebInferError('UNSUPPORTED', 'The model declares no outputs.', { outputs: 0 });
+    throw new EbmError('UNSUPPORTED', 'The model declares no outputs.', { outputs: 0 });
   }
   if (output.elemType !== ONNX_FLOAT) {
-    throw new WebInferError(
+    throw new EbmError(
       'UNSUPPORTED',
       `The model output "${output.name}" is ${onnxTypeName(output.elemType)}; web-infer reads float32 embeddings.`,
       { output: output.name, expected: 'float32', received: onnxTypeName(output.elemType) },
@@ -126,7 +113,7 @@ export function resolveModelInfo(
   }
 
   if (rank < 2) {
-    throw new WebInferError(
+    throw new EbmError(
       'UNSUPPORTED',
       `The model input "${input.name}" has rank ${rank}; web-infer needs a batch axis and at least one feature axis.`,
       { input: input.name, received: inputShape },
@@ -148,8 +135,8 @@ export function resolveModelInfo(
   };
 }
 
-function corrupt(key: string, value: string, expected: string): WebInferError {
-  return new WebInferError(
+function corrupt(key: string, value: string, expected: string): EbmError {
+  return new EbmError(
     'CORRUPT_FILE',
     `The model's metadata "${key}" must be ${expected}, received ${JSON.stringify(value)}.`,
     { key, expected, received: value },
@@ -172,7 +159,7 @@ function resolveInputShape(
   const raw = meta[K.inputShape];
   if (raw === undefined) {
     if (fromGraph === null) {
-      throw new WebInferError(
+      throw new EbmError(
         'UNSUPPORTED',
         'The model input has no declared shape and no ebm.js metadata; web-infer cannot tell what to feed it.',
       );
@@ -193,7 +180,7 @@ function resolveInputShape(
     fromGraph.length === fromMeta.length &&
     fromGraph.every((d, i) => d === null || fromMeta[i] === null || d === fromMeta[i]);
   if (!agree) {
-    throw new WebInferError(
+    throw new EbmError(
       'CORRUPT_FILE',
       `The model's metadata "${K.inputShape}" ${raw} disagrees with its graph input shape [${fromGraph.map((d) => d ?? '?').join(', ')}].`,
       { key: K.inputShape, metadata: fromMeta, graph: fromGraph },
@@ -210,7 +197,7 @@ function resolveLayout(
   override: 'NHWC' | 'NCHW' | undefined,
 ): InputLayout {
   if (override !== undefined && override !== 'NHWC' && override !== 'NCHW') {
-    throw new WebInferError(
+    throw new EbmError(
       'INVALID_ARGUMENT',
       `FeatureExtractor: option "layout" must be "NHWC" or "NCHW", received ${describe(override)}.`,
       { option: 'layout', received: override },
@@ -221,7 +208,7 @@ function resolveLayout(
   if (shape.length !== 4) return 'other';
   if (declared === 'NHWC' || declared === 'NCHW') {
     if (override !== undefined && override !== declared) {
-      throw new WebInferError(
+      throw new EbmError(
         'INVALID_ARGUMENT',
         `FeatureExtractor: option "layout" is "${override}" but the model's metadata declares "${declared}".`,
         { option: 'layout', expected: declared, received: override },
@@ -255,7 +242,7 @@ function numberList(key: string, raw: unknown, positive: boolean): number[] {
     list.length > 0 &&
     list.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0));
   if (!ok) {
-    throw new WebInferError(
+    throw new EbmError(
       'INVALID_ARGUMENT',
       `Preprocessing "${key}" must be ${positive ? 'a positive' : 'a'} finite number or an array of them, received ${describe(raw)}.`,
       { key, received: raw },
@@ -278,7 +265,7 @@ function resolvePreprocessing(
     try {
       return fn();
     } catch (error) {
-      if (error instanceof WebInferError && meta[key] !== undefined && !(key in (override ?? {})))
+      if (error instanceof EbmError && meta[key] !== undefined && !(key in (override ?? {})))
         throw corrupt(key, meta[key]!, 'a finite number or an array of them');
       throw error;
     }
@@ -287,7 +274,7 @@ function resolvePreprocessing(
     numberList('scale', override?.scale ?? fromMeta(K.preprocessingScale, 1), true),
   );
   if (scale.length !== 1) {
-    throw new WebInferError('INVALID_ARGUMENT', 'Preprocessing "scale" must be a single number.', {
+    throw new EbmError('INVALID_ARGUMENT', 'Preprocessing "scale" must be a single number.', {
       received: scale,
     });
   }
@@ -302,7 +289,7 @@ function resolvePreprocessing(
     ['std', std],
   ] as const) {
     if (list.length !== 1 && list.length !== channels) {
-      throw new WebInferError(
+      throw new EbmError(
         'SHAPE_MISMATCH',
         `Preprocessing "${key}" has ${list.length} values but the model input has ${channels ?? 'an unknown number of'} channels; give one value or one per channel.`,
         { key, expected: channels, received: list.length },

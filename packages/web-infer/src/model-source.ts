@@ -1,4 +1,4 @@
-import { describe, messageOf, WebInferError } from './errors.js';
+import { describe, EbmError, messageOf } from './errors.js';
 
 /** Bytes from a fetch Response, Blob or buffer-like; undefined when `source` is none of those. */
 export async function bytesFromObject(
@@ -23,14 +23,14 @@ export async function bytesFromObject(
 
 export async function responseBytes(response: Response, name: string): Promise<Uint8Array> {
   if (!response.ok) {
-    throw new WebInferError(
+    throw new EbmError(
       'IO',
       `Could not fetch ${name}: HTTP ${response.status} ${response.statusText}`.trim() + '.',
       { url: name, status: response.status },
     );
   }
   if (response.bodyUsed) {
-    throw new WebInferError('IO', `The Response for ${name} was already read; pass a fresh one.`, {
+    throw new EbmError('IO', `The Response for ${name} was already read; pass a fresh one.`, {
       url: name,
     });
   }
@@ -42,7 +42,7 @@ export async function fetchBytes(url: string): Promise<Uint8Array> {
   try {
     response = await fetch(url);
   } catch (error) {
-    throw new WebInferError(
+    throw new EbmError(
       'IO',
       `Could not fetch ${url}: ${messageOf(error)}.`,
       { url },
@@ -54,8 +54,8 @@ export async function fetchBytes(url: string): Promise<Uint8Array> {
   return responseBytes(response, url);
 }
 
-export function badSource(where: string, source: unknown, expected: string): WebInferError {
-  return new WebInferError(
+export function badSource(where: string, source: unknown, expected: string): EbmError {
+  return new EbmError(
     'INVALID_ARGUMENT',
     `${where}: expected ${expected}, received ${describe(source)}.`,
     { received: describe(source) },

@@ -1,11 +1,11 @@
-import { WebInferError } from './errors.js';
+import { EbmError } from './errors.js';
 
 /** Encodes equal-length rows as a 2-D float32 NumPy .npy file (format 1.0, little-endian). */
 export function toNpy(rows: readonly ArrayLike<number>[]): Uint8Array {
   const dim = rows[0]?.length ?? 0;
   rows.forEach((r, i) => {
     if (r.length !== dim) {
-      throw new WebInferError(
+      throw new EbmError(
         'SHAPE_MISMATCH',
         `toNpy: row ${i} has ${r.length} values, row 0 has ${dim}.`,
         { expected: dim, received: r.length, row: i },

@@ -1,4 +1,4 @@
-import { WebInferError } from './errors.js';
+import { EbmError } from './errors.js';
 import { ProtoReader } from './protobuf-reader.js';
 
 /** A graph input or output as the ONNX file declares it. */
@@ -51,7 +51,7 @@ export function onnxTypeName(elemType: number): string {
  */
 export function readOnnxModel(bytes: Uint8Array): OnnxModelSummary {
   if (bytes.length === 0) {
-    throw new WebInferError('CORRUPT_FILE', 'The model file is empty (0 bytes).', { bytes: 0 });
+    throw new EbmError('CORRUPT_FILE', 'The model file is empty (0 bytes).', { bytes: 0 });
   }
   const model: OnnxModelSummary = {
     irVersion: 0,
@@ -82,8 +82,8 @@ export function readOnnxModel(bytes: Uint8Array): OnnxModelSummary {
     }
     readGraph(graph, model);
   } catch (error) {
-    if (error instanceof WebInferError) {
-      throw new WebInferError(
+    if (error instanceof EbmError) {
+      throw new EbmError(
         'CORRUPT_FILE',
         `Not a valid ONNX model (${bytes.length} bytes): ${error.message}.`,
         { ...error.details, bytes: bytes.length },

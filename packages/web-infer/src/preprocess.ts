@@ -1,4 +1,4 @@
-import { describe, WebInferError } from './errors.js';
+import { describe, EbmError } from './errors.js';
 import type { ImageGeometry, InputLayout, ModelInfo } from './metadata.js';
 
 /** Decoded pixels, row-major, interleaved channels: ImageData and sharp's raw output fit this. */
@@ -40,7 +40,7 @@ export function isPixelData(value: unknown): value is PixelData {
 export function pixelsToSample(pixels: PixelData, info: ModelInfo, where: string): Sample {
   const geometry = info.image;
   if (geometry === null) {
-    throw new WebInferError(
+    throw new EbmError(
       'UNSUPPORTED',
       `${where}: the model input "${info.inputName}" [${info.inputShape.map((d) => d ?? '?').join(', ')}] (layout ${info.layout}) does not take images; pass a typed array or a tensor.${info.layout === 'other' && info.inputShape.length === 4 ? ' If it is an image model without ebm.js metadata, pass the "layout" option.' : ''}`,
       { input: info.inputName, layout: info.layout },
@@ -48,7 +48,7 @@ export function pixelsToSample(pixels: PixelData, info: ModelInfo, where: string
   }
   const { width, height } = pixels;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new WebInferError(
+    throw new EbmError(
       'INVALID_ARGUMENT',
       `${where}: image width and height must be positive integers, received ${width}×${height}.`,
       { width, height },
@@ -61,7 +61,7 @@ export function pixelsToSample(pixels: PixelData, info: ModelInfo, where: string
     inChannels > 4 ||
     pixels.data.length !== width * height * inChannels
   ) {
-    throw new WebInferError(
+    throw new EbmError(
       'SHAPE_MISMATCH',
       `${where}: a ${width}×${height} image needs width · height · channels values with 1 to 4 channels, received ${pixels.data.length} values${pixels.channels === undefined ? '' : ` for ${pixels.channels} channels`}.`,
       { width, height, channels: pixels.channels, received: pixels.data.length },
@@ -202,7 +202,7 @@ export function normalizeRaw(values: ArrayLike<number>, dims: number[], info: Mo
 export function rawToSample(values: ArrayLike<number>, info: ModelInfo, where: string): Sample {
   const dims = fixedSampleDims(info);
   if (dims === null) {
-    throw new WebInferError(
+    throw new EbmError(
       'INVALID_ARGUMENT',
       `${where}: the model input "${info.inputName}" has dynamic dimensions [${info.inputShape.map((d) => d ?? '?').join(', ')}]; pass a tensor ({ data, dims } or an ORT Tensor) so its shape is known, received ${describe(values)}.`,
       { input: info.inputName, shape: info.inputShape },
@@ -210,7 +210,7 @@ export function rawToSample(values: ArrayLike<number>, info: ModelInfo, where: s
   }
   const size = dims.reduce((a, b) => a * b, 1);
   if (values.length !== size) {
-    throw new WebInferError(
+    throw new EbmError(
       'SHAPE_MISMATCH',
       `${where}: expected ${size} values (one sample of shape [${dims.join(', ')}], layout ${info.layout}), received ${values.length}.`,
       { expected: size, expectedDims: dims, received: values.length },

@@ -1,4 +1,4 @@
-import { WebInferError } from './errors.js';
+import { EbmError } from './errors.js';
 
 /**
  * A minimal protobuf wire-format reader: enough to walk an ONNX ModelProto for its metadata and
@@ -84,8 +84,8 @@ export class ProtoReader {
     this.pos += n;
   }
 
-  fail(what: string): WebInferError {
-    return new WebInferError('CORRUPT_FILE', `protobuf parse failed at byte ${this.pos}: ${what}`, {
+  fail(what: string): EbmError {
+    return new EbmError('CORRUPT_FILE', `protobuf parse failed at byte ${this.pos}: ${what}`, {
       offset: this.pos,
     });
   }

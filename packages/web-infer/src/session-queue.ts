@@ -1,4 +1,4 @@
-import type { WebInferError } from './errors.js';
+import type { EbmError } from './errors.js';
 import type { Sample } from './preprocess.js';
 
 /** Resolves after pending I/O callbacks and timers of this turn have run. */
@@ -31,7 +31,7 @@ interface Request {
 export class SessionQueue {
   private readonly pending: Request[] = [];
   private running: Promise<void> | null = null;
-  private closed: WebInferError | null = null;
+  private closed: EbmError | null = null;
 
   constructor(
     private readonly run: BatchRunner,
@@ -78,7 +78,7 @@ export class SessionQueue {
   }
 
   /** Rejects everything queued; the batch running now finishes. Resolves when it has. */
-  async close(error: WebInferError): Promise<void> {
+  async close(error: EbmError): Promise<void> {
     this.closed = error;
     for (const r of this.pending.splice(0)) r.reject(error);
     await this.running;

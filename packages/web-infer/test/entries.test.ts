@@ -31,7 +31,8 @@ describe('entries', () => {
   it('the browser entry never reaches Node built-ins, onnxruntime-node or sharp', () => {
     const { files, bare } = importGraph('index.browser.ts');
     expect(files.length).toBeGreaterThan(5);
-    expect([...bare].sort()).toEqual(['onnxruntime-web/webgpu']);
+    // @ebmjs/contract's main entry has no dependencies; its ./node subpath (fs) stays out.
+    expect([...bare].sort()).toEqual(['@ebmjs/contract', 'onnxruntime-web/webgpu']);
     const nodeGraph = importGraph('index.node.ts').bare;
     expect(nodeGraph).toContain('onnxruntime-node');
     expect(nodeGraph).toContain('sharp');
@@ -44,6 +45,8 @@ describe('entries', () => {
         'cosineSimilarity',
         'cosineEnergy',
         'EmbeddingIndex',
+        'EbmError',
+        'isEbmError',
         'WebInferError',
         'readModelInfo',
       ]) {
@@ -62,6 +65,9 @@ describe('entries', () => {
     expect(dot.node.default).toBe('./dist/index.node.js');
     expect(dot.browser.default).toBe('./dist/index.browser.js');
     expect(dot.default.default).toBe('./dist/index.browser.js');
-    expect(pkg.dependencies).toEqual({ 'onnxruntime-web': expect.any(String) });
+    expect(pkg.dependencies).toEqual({
+      '@ebmjs/contract': 'workspace:^',
+      'onnxruntime-web': expect.any(String),
+    });
   });
 });

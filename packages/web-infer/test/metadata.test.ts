@@ -9,7 +9,7 @@ import { handMadeModel, modelPath } from './helpers.js';
 
 describe('readModelInfo reads the ebm.js metadata', () => {
   it('knows the keys @ebmjs/export writes (a copy: this package does not import the exporter)', () => {
-    expect(EBMJS_METADATA_KEYS).toEqual(METADATA_KEYS);
+    expect(EBMJS_METADATA_KEYS).toBe(METADATA_KEYS);
   });
 
   it('NCHW RGB encoder with per-channel preprocessing', async () => {

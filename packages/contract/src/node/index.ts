@@ -1,0 +1,6 @@
+export {
+  fsyncDirectory,
+  removeStaleTempFiles,
+  type WriteFileAtomicOptions,
+  writeFileAtomic,
+} from './write-file-atomic.js';
