@@ -1,7 +1,7 @@
 import type { LayerVariable, layers } from '@tensorflow/tfjs-layers';
 import { exportError, unsupportedLayer } from './errors.js';
 import type { GraphBuilder } from './graph-builder.js';
-import type { ResolvedOptions } from './options.js';
+import type { ConversionSettings } from './settings.js';
 
 export interface WeightData {
   data: Float32Array;
@@ -12,12 +12,12 @@ export interface WeightData {
  * State shared by the layer converters of one export: the graph being built, the options, and a
  * cache so a weight used by several calls of a shared layer becomes one initializer.
  */
-export class ConversionContext {
+export class ConversionContext<Options extends ConversionSettings = ConversionSettings> {
   readonly builder: GraphBuilder;
-  readonly options: ResolvedOptions;
+  readonly options: Options;
   private readonly initializers = new Map<LayerVariable, Map<string, string>>();
 
-  constructor(builder: GraphBuilder, options: ResolvedOptions) {
+  constructor(builder: GraphBuilder, options: Options) {
     this.builder = builder;
     this.options = options;
   }

@@ -3,6 +3,7 @@ import type { ConversionContext } from './context.js';
 import { exportError, unsupportedLayer } from './errors.js';
 import { LAYER_CONVERTERS, supportedLayerClasses } from './layers/registry.js';
 import type { TfShape } from './layers/types.js';
+import type { ResolvedOptions } from './options.js';
 
 const CONTAINER_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
 
@@ -23,7 +24,7 @@ export function isContainer(layer: unknown): layer is LayersModel {
  * model is converted recursively with its inputs bound to the caller's values.
  */
 export async function convertContainer(
-  ctx: ConversionContext,
+  ctx: ConversionContext<ResolvedOptions>,
   model: LayersModel,
   inputs: string[],
 ): Promise<string[]> {
@@ -37,7 +38,7 @@ export async function convertContainer(
 }
 
 async function resolve(
-  ctx: ConversionContext,
+  ctx: ConversionContext<ResolvedOptions>,
   target: SymbolicTensor,
   values: Map<SymbolicTensor, string>,
 ): Promise<string> {
@@ -80,7 +81,7 @@ async function resolve(
 }
 
 async function convertCall(
-  ctx: ConversionContext,
+  ctx: ConversionContext<ResolvedOptions>,
   layer: layers.Layer,
   inputTensors: SymbolicTensor[],
   outputTensors: SymbolicTensor[],

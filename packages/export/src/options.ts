@@ -2,6 +2,7 @@ import { describe, type ImageLayout, type Preprocessing } from '@ebmjs/contract'
 import { exportError } from './errors.js';
 import { MAX_OPSET, MIN_OPSET } from './graph-builder.js';
 import type { LayerConverter } from './layers/types.js';
+import type { ConversionSettings } from './settings.js';
 
 /** @deprecated Use `ImageLayout` (from @ebmjs/contract, re-exported here). */
 export type InputLayout = ImageLayout;
@@ -36,18 +37,7 @@ export interface ExportOnnxOptions {
   customLayers?: Record<string, LayerConverter>;
 }
 
-export interface ResolvedOptions {
-  opset: number;
-  irVersion: number;
-  layout: ImageLayout;
-  dynamicBatch: boolean;
-  batchSize: number;
-  normalize: boolean;
-  float16: boolean;
-  optimize: boolean;
-  recipe: string;
-  preprocessing: { scale: number; mean: number | number[]; std: number | number[] };
-  metadata: Record<string, string>;
+export interface ResolvedOptions extends ConversionSettings {
   customLayers: Record<string, LayerConverter>;
 }
 

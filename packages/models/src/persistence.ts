@@ -4,7 +4,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { readRawBundle, writeRawBundle } from './bundle.js';
 import { describeEncoder, type Encoder, toModel } from './encoder.js';
 import { registerCustomLayers } from './l2-normalize-layer.js';
-import { resolveStorage, type SaveTarget } from './storage.js';
+import { resolveStorage } from './resolve-storage.js';
+import type { SaveTarget } from './storage.js';
 
 export type { SaveTarget } from './storage.js';
 

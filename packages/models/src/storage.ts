@@ -1,9 +1,7 @@
-import { EbmError } from '@ebmjs/core';
-
 /**
  * Where a save lives: a flat set of named files. The models package only talks to this
  * interface, so saving works in any runtime; `directoryStorage` (node:fs, in fs-storage.ts) is
- * used for string paths, `memoryStorage` for tests and browsers, and anything else (IndexedDB,
+ * used for string paths (resolve-storage.ts), `memoryStorage` for tests and browsers, and anything else (IndexedDB,
  * OPFS) can implement it.
  */
 export interface Storage {
@@ -45,30 +43,4 @@ export function memoryStorage(location = 'memory'): MemoryStorage {
       files.delete(name);
     },
   };
-}
-
-/** String → a node:fs directory (loaded lazily so browser bundles never touch node:fs). */
-export async function resolveStorage(target: SaveTarget, where: string): Promise<Storage> {
-  if (typeof target === 'string') {
-    if (target.length === 0)
-      throw new EbmError('INVALID_ARGUMENT', `${where}: the directory path is empty.`);
-    const { directoryStorage } = await import('./fs-storage.js');
-    return directoryStorage(target);
-  }
-  const s = target as Partial<Storage> | null;
-  if (
-    s === null ||
-    typeof s !== 'object' ||
-    typeof s.read !== 'function' ||
-    typeof s.write !== 'function' ||
-    typeof s.list !== 'function' ||
-    typeof s.remove !== 'function' ||
-    typeof s.exists !== 'function'
-  ) {
-    throw new EbmError(
-      'INVALID_ARGUMENT',
-      `${where}: the target must be a directory path or a Storage object.`,
-    );
-  }
-  return target;
 }
