@@ -752,7 +752,17 @@ async function releaseCheck() {
   const bin = join(ROOT, 'node_modules', '@changesets', 'cli', 'bin.js');
   const res = await sh('node', [bin, 'version'], { cwd: copy, name: 'changeset-version' });
   if (res.code !== 0) return { ok: false, detail: `changeset version failed: ${tail(res.out)}` };
+  // What the root's `version-packages` runs after `changeset version`.
+  const sync = await sh('node', ['packages/export/scripts/sync-version.mjs'], {
+    cwd: copy,
+    name: 'sync-version',
+  });
+  if (sync.code !== 0) return { ok: false, detail: `sync-version failed: ${tail(sync.out)}` };
   const problems = [];
+  const exportVersion = readJson(join(copy, 'packages', 'export', 'package.json')).version;
+  const versionTs = readFileSync(join(copy, 'packages', 'export', 'src', 'version.ts'), 'utf8');
+  if (!versionTs.includes(`EBMJS_VERSION = '${exportVersion}'`))
+    problems.push(`export/src/version.ts does not say ${exportVersion} after version-packages`);
   const versions = {};
   let dryRun = '';
   for (const p of Object.keys(PACKAGES)) {

@@ -1,5 +1,5 @@
 /**
- * The ebm.js version written into exported models. Kept equal to package.json's version by a test
- * (a source constant, not a JSON import, so that the build's rootDir stays `src`).
+ * The ebm.js version written into exported models. Generated from package.json by
+ * scripts/sync-version.mjs (before each build and by `pnpm version-packages`); do not edit.
  */
 export const EBMJS_VERSION = '0.0.0';
