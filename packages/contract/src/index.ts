@@ -8,3 +8,4 @@ export {
   type MetadataKey,
   type Preprocessing,
 } from './onnx-metadata.js';
+export { type OptionDefaults, type ResolvedOptions, resolveOptions } from './options.js';
