@@ -15,7 +15,12 @@ export interface EmbeddingIndexOptions {
 
 const MAGIC = 'EBMJSIDX';
 const FORMAT = 'ebmjs.embedding-index';
-const VERSION = 1;
+/**
+ * 2: a CRC-32 of every byte before it ends the file (magic, header, rows). 1 (still read): the
+ * header held a CRC-32 of the rows only.
+ */
+const VERSION = 2;
+const READS = 'versions 1 and 2';
 
 interface Header {
   format: string;
@@ -23,7 +28,6 @@ interface Header {
   dim: number;
   count: number;
   ids: string[];
-  crc32: number;
 }
 
 /**
@@ -76,32 +80,43 @@ export class EmbeddingIndex {
     return this.vectors.slice(at * d, (at + 1) * d);
   }
 
-  /** Adds `embedding` under `id`, replacing the vector an existing `id` had. */
+  /**
+   * Adds `embedding` under a new `id`; an id already in the index is an INVALID_ARGUMENT (use
+   * `set` to replace a vector).
+   */
   add(id: string, embedding: ArrayLike<number>): this {
-    if (typeof id !== 'string' || id.length === 0) {
-      throw new WebInferError(
-        'INVALID_ARGUMENT',
-        `EmbeddingIndex.add: id must be a non-empty string, received ${describe(id)}.`,
-        { received: id },
-      );
-    }
-    const v = this.checkVector(embedding, 'EmbeddingIndex.add');
-    const d = this.dimension!;
-    let at = this.positions.get(id);
-    if (at === undefined) {
-      at = this.idList.length;
-      this.grow(at + 1);
-      this.idList.push(id);
-      this.positions.set(id, at);
-    }
-    const n = norm(v);
-    for (let i = 0; i < d; i++) this.vectors[at * d + i] = n === 0 ? 0 : v[i]! / n;
+    return this.addAll([[id, embedding]]);
+  }
+
+  /** Stores `embedding` under `id`, replacing the vector `id` had or adding it. */
+  set(id: string, embedding: ArrayLike<number>): this {
+    checkId(id, 'EmbeddingIndex.set');
+    this.checkVector(embedding, 'EmbeddingIndex.set', this.dimension);
+    this.write(id, embedding);
     return this;
   }
 
-  /** Adds many `[id, embedding]` pairs. */
+  /**
+   * Adds many `[id, embedding]` pairs, all or none: every id must be new and appear once, and
+   * every vector valid, before the first is stored.
+   */
   addAll(entries: Iterable<readonly [string, ArrayLike<number>]>): this {
-    for (const [id, v] of entries) this.add(id, v);
+    const list = [...entries];
+    const seen = new Set<string>();
+    let dim = this.dimension;
+    for (const [id, v] of list) {
+      checkId(id, 'EmbeddingIndex.add');
+      if (this.positions.has(id) || seen.has(id)) {
+        throw new WebInferError(
+          'INVALID_ARGUMENT',
+          `EmbeddingIndex.add: id ${describe(id)} is already in the ${this.positions.has(id) ? 'index' : 'entries being added'}; ids must be unique (set() replaces a vector).`,
+          { id },
+        );
+      }
+      seen.add(id);
+      dim = this.checkVector(v, 'EmbeddingIndex.add', dim);
+    }
+    for (const [id, v] of list) this.write(id, v);
     return this;
   }
 
@@ -141,7 +156,8 @@ export class EmbeddingIndex {
     }
     // An index that never saw a vector has no dimension to check the query against.
     if (this.dimension === null) return [];
-    const q = this.checkVector(query, 'EmbeddingIndex.search');
+    const q = query;
+    this.checkVector(q, 'EmbeddingIndex.search', this.dimension);
     if (this.size === 0 || k === 0) return [];
     const d = this.dimension!;
     const qn = norm(q);
@@ -163,29 +179,33 @@ export class EmbeddingIndex {
     return best;
   }
 
-  /** The binary form: magic, a JSON header (ids, dim, CRC-32), then little-endian float32 rows. */
+  /**
+   * The binary form: magic, a u32 header length, a JSON header (format, version, dim, count,
+   * ids), little-endian float32 rows exactly as stored, then a u32 CRC-32 of all bytes before it.
+   * The same index always gives the same bytes, and `fromBytes` gives back the same bits.
+   */
   toBytes(): Uint8Array {
     const d = this.dimension ?? 0;
-    const body = new Uint8Array(this.size * d * 4);
-    const view = new DataView(body.buffer);
-    for (let i = 0; i < this.size * d; i++) view.setFloat32(i * 4, this.vectors[i]!, true);
     const header: Header = {
       format: FORMAT,
       version: VERSION,
       dim: d,
       count: this.size,
       ids: this.idList,
-      crc32: crc32(body),
     };
     const json = new TextEncoder().encode(JSON.stringify(header));
     // Pad the header so the rows start 4-byte aligned.
     const pad = (4 - ((MAGIC.length + 4 + json.length) % 4)) % 4;
-    const out = new Uint8Array(MAGIC.length + 4 + json.length + pad + body.length);
+    const bodyStart = MAGIC.length + 4 + json.length + pad;
+    const out = new Uint8Array(bodyStart + this.size * d * 4 + 4);
+    const view = new DataView(out.buffer);
     out.set(new TextEncoder().encode(MAGIC), 0);
-    new DataView(out.buffer).setUint32(MAGIC.length, json.length + pad, true);
+    view.setUint32(MAGIC.length, json.length + pad, true);
     out.set(json, MAGIC.length + 4);
-    out.fill(0x20, MAGIC.length + 4 + json.length, MAGIC.length + 4 + json.length + pad);
-    out.set(body, MAGIC.length + 4 + json.length + pad);
+    out.fill(0x20, MAGIC.length + 4 + json.length, bodyStart);
+    for (let i = 0; i < this.size * d; i++)
+      view.setFloat32(bodyStart + i * 4, this.vectors[i]!, true);
+    view.setUint32(out.length - 4, crc32(out.subarray(0, out.length - 4)), true);
     return out;
   }
 
@@ -216,42 +236,77 @@ export class EmbeddingIndex {
     const headerLength = view.getUint32(MAGIC.length, true);
     const bodyStart = MAGIC.length + 4 + headerLength;
     if (bodyStart > bytes.length) throw fail('the header runs past the end (truncated file)');
-    let header: Header;
+    let header: Partial<Header> & { crc32?: unknown };
     try {
       header = JSON.parse(new TextDecoder().decode(bytes.subarray(MAGIC.length + 4, bodyStart)));
     } catch {
-      throw fail('the header is not valid JSON');
+      header = {};
     }
-    if (header.format !== FORMAT || header.version !== VERSION) {
+    const isObject = typeof header === 'object' && header !== null && !Array.isArray(header);
+    const version = isObject ? header.version : undefined;
+    // Version 2 (and anything that does not parse as version 1): check the whole file first, so
+    // no byte of the magic, the header or the rows goes unchecked.
+    let bodyEnd = bytes.length;
+    if (version !== 1) {
+      if (bytes.length < bodyStart + 4)
+        throw fail('the file ends before its CRC-32 (truncated file)');
+      bodyEnd = bytes.length - 4;
+      if (crc32(bytes.subarray(0, bodyEnd)) !== view.getUint32(bodyEnd, true))
+        throw fail('the file fails its CRC-32 check (it is truncated or altered)');
+    }
+    if (!isObject) throw fail('the header is not a JSON object');
+    if (header.format !== FORMAT || (version !== 1 && version !== VERSION)) {
       throw fail(
-        `unknown format ${JSON.stringify(header.format)} version ${JSON.stringify(header.version)} (this version reads ${FORMAT} ${VERSION})`,
+        `unknown format ${JSON.stringify(header.format)} version ${JSON.stringify(version)} (this version reads ${FORMAT} ${READS})`,
       );
     }
     const { dim, count, ids } = header;
     if (
       !Number.isInteger(dim) ||
       !Number.isInteger(count) ||
+      dim! < 0 ||
+      count! < 0 ||
+      (dim === 0 && count! > 0) ||
       !Array.isArray(ids) ||
       ids.length !== count
     ) {
-      throw fail('the header has an inconsistent dim, count or id list');
+      throw fail(
+        `the header has an inconsistent dim (${describe(dim)}), count (${describe(count)}) or id list (${describe(ids)})`,
+      );
     }
-    const body = bytes.subarray(bodyStart);
-    if (body.length !== count * dim * 4) {
-      throw fail(`expected ${count * dim * 4} bytes of vectors, found ${body.length}`);
-    }
-    if (crc32(body) !== header.crc32) throw fail('the vector data fails its CRC-32 check');
-    const index = new this(dim > 0 ? { dim } : {});
-    const bodyView = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    const row = new Float32Array(dim);
-    ids.forEach((id, r) => {
-      for (let i = 0; i < dim; i++) row[i] = bodyView.getFloat32((r * dim + i) * 4, true);
-      index.add(id, row);
+    const seen = new Set<string>();
+    ids.forEach((id: unknown, i) => {
+      if (typeof id !== 'string' || id.length === 0)
+        throw fail(`id ${i} is ${describe(id)}; ids must be a non-empty string`);
+      if (seen.has(id)) throw fail(`duplicate id ${describe(id)} (at ${i})`);
+      seen.add(id);
     });
+    const body = bytes.subarray(bodyStart, bodyEnd);
+    if (body.length !== count! * dim! * 4) {
+      throw fail(`expected ${count! * dim! * 4} bytes of vectors, found ${body.length}`);
+    }
+    if (version === 1 && crc32(body) !== header.crc32)
+      throw fail('the vector data fails its CRC-32 check');
+    const vectors = new Float32Array(Math.max(count!, 16) * dim!);
+    const bodyView = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    for (let i = 0; i < count! * dim!; i++) {
+      const x = bodyView.getFloat32(i * 4, true);
+      if (!Number.isFinite(x))
+        throw fail(
+          `value ${i % dim!} of id ${describe(ids[Math.floor(i / dim!)])} is ${x}; embeddings must be finite`,
+        );
+      vectors[i] = x;
+    }
+    // The rows as stored, not re-normalised, so a load gives back the saved bits.
+    const index = new this(dim! > 0 ? { dim } : {});
+    index.vectors = vectors;
+    index.idList = [...(ids as string[])];
+    index.idList.forEach((id, r) => index.positions.set(id, r));
     return index;
   }
 
-  private checkVector(v: ArrayLike<number>, where: string): ArrayLike<number> {
+  /** Validates `v` against `dim` (any size when null); returns the dimension it sets. */
+  private checkVector(v: ArrayLike<number>, where: string, dim: number | null): number {
     if (typeof v !== 'object' || v === null || typeof v.length !== 'number') {
       throw new WebInferError(
         'INVALID_ARGUMENT',
@@ -259,20 +314,16 @@ export class EmbeddingIndex {
         { received: describe(v) },
       );
     }
-    if (this.dimension === null) {
-      if (v.length === 0) {
-        throw new WebInferError('INVALID_ARGUMENT', `${where}: embedding is empty.`, {
-          received: 0,
-        });
-      }
-      this.dimension = v.length;
-      this.vectors = new Float32Array(v.length * 16);
+    if (dim === null && v.length === 0) {
+      throw new WebInferError('INVALID_ARGUMENT', `${where}: embedding is empty.`, {
+        received: 0,
+      });
     }
-    if (v.length !== this.dimension) {
+    if (dim !== null && v.length !== dim) {
       throw new WebInferError(
         'SHAPE_MISMATCH',
-        `${where}: embedding has ${v.length} values but the index holds ${this.dimension}-dimensional vectors.`,
-        { expected: this.dimension, received: v.length },
+        `${where}: embedding has ${v.length} values but the index holds ${dim}-dimensional vectors.`,
+        { expected: dim, received: v.length },
       );
     }
     for (let i = 0; i < v.length; i++) {
@@ -284,7 +335,25 @@ export class EmbeddingIndex {
         );
       }
     }
-    return v;
+    return v.length;
+  }
+
+  /** Stores the unit-length `v` (checked) under `id`, in its row or a new one. */
+  private write(id: string, v: ArrayLike<number>): void {
+    if (this.dimension === null) {
+      this.dimension = v.length;
+      this.vectors = new Float32Array(v.length * 16);
+    }
+    const d = this.dimension;
+    let at = this.positions.get(id);
+    if (at === undefined) {
+      at = this.idList.length;
+      this.grow(at + 1);
+      this.idList.push(id);
+      this.positions.set(id, at);
+    }
+    const n = norm(v);
+    for (let i = 0; i < d; i++) this.vectors[at * d + i] = n === 0 ? 0 : v[i]! / n;
   }
 
   private grow(rows: number): void {
@@ -293,6 +362,16 @@ export class EmbeddingIndex {
     const next = new Float32Array(Math.max(rows, this.idList.length * 2, 16) * d);
     next.set(this.vectors.subarray(0, this.idList.length * d));
     this.vectors = next;
+  }
+}
+
+function checkId(id: unknown, where: string): asserts id is string {
+  if (typeof id !== 'string' || id.length === 0) {
+    throw new WebInferError(
+      'INVALID_ARGUMENT',
+      `${where}: id must be a non-empty string, received ${describe(id)}.`,
+      { received: id },
+    );
   }
 }
 
