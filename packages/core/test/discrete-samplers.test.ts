@@ -100,6 +100,15 @@ describe('gibbs', () => {
     const init = tf.zeros([4, 3]);
     await expectNoTensorLeak(() => gibbs(isingTf, init, { sweeps: 2, seed: 1 }).samples);
   });
+
+  it('frees every tensor when the energy returns the wrong shape', () => {
+    const init = tf.zeros([4, 3]);
+    const wrong = (x: tf.Tensor) => tf.zeros([x.shape[0]!, 1]);
+    const before = tf.memory().numTensors;
+    expect(() => gibbs(wrong, init, { sweeps: 1, seed: 1 })).toThrow(/shape \[4\]/);
+    expect(tf.memory().numTensors).toBe(before);
+    init.dispose();
+  });
 });
 
 describe('metropolisHastings', () => {
@@ -146,5 +155,21 @@ describe('metropolisHastings', () => {
     await expectNoTensorLeak(
       () => metropolisHastings(pottsTf, init, { steps: 3, numStates: 3, seed: 2 }).samples,
     );
+  });
+
+  it('frees every tensor when the energy returns the wrong shape', () => {
+    const init = tf.zeros([4, 2]);
+    const wrong = (x: tf.Tensor) => tf.zeros([x.shape[0]!, 1]);
+    const before = tf.memory().numTensors;
+    let caught: unknown;
+    try {
+      metropolisHastings(wrong, init, { steps: 3, seed: 2 });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(EbmError);
+    expect((caught as EbmError).code).toBe('SHAPE_MISMATCH');
+    expect(tf.memory().numTensors).toBe(before);
+    init.dispose();
   });
 });

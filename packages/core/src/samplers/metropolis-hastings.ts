@@ -49,8 +49,10 @@ function sampleMetropolisHastings(
   assertNumber(steps, 'metropolisHastings: steps', { min: 0, integer: true });
   const rng = new Rng(options.seed);
   const [chains, d] = init.shape as [number, number];
+  // The start's energy first: if the energy function throws (say, a wrong shape), nothing
+  // of ours exists yet to free.
+  let energy = tf.tidy(() => evalEnergy(energyFn, init, 'metropolisHastings'));
   let x = tf.clone(init) as tf.Tensor2D;
-  let energy = tf.tidy(() => evalEnergy(energyFn, x, 'metropolisHastings'));
   const recorded: tf.Scalar[] = [tf.mean(energy) as tf.Scalar];
   const accepted: tf.Scalar[] = [];
   try {
