@@ -1,4 +1,6 @@
+import { stat } from 'node:fs/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { EbmError } from '@ebmjs/core';
 import { CliUsageError } from './commands/command.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -29,6 +31,12 @@ export function parseFlags(
     // node:util's messages are clear ("Unknown option '--foo'"); keep only the first sentence.
     throw new CliUsageError(`${(error as Error).message.split('. ')[0]!.replace(/\.$/, '')}.`);
   }
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (typeof value === 'string' && value.trim() === '')
+      throw new CliUsageError(`--${name} must not be empty.`);
+  }
+  const empty = parsed.positionals.findIndex((p) => p.trim() === '');
+  if (empty >= 0) throw new CliUsageError(`argument ${empty + 1} must not be empty.`);
   if (parsed.positionals.length > positionals) {
     throw new CliUsageError(`unexpected argument "${parsed.positionals[positionals]}".`);
   }
@@ -39,20 +47,58 @@ export function parseFlags(
   };
 }
 
-/** A numeric flag, validated: `--epochs 3`. */
+/** A numeric flag, validated: `--epochs 3`; `above` is an exclusive lower bound (`--lr` > 0). */
 export function numberFlag(
   value: string | undefined,
   flag: string,
-  { integer = false, min }: { integer?: boolean; min?: number } = {},
+  { integer = false, min, above }: { integer?: boolean; min?: number; above?: number } = {},
 ): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || (min !== undefined && n < min)) {
+  // Number('') and Number('  ') are 0: an empty value is not a number.
+  const n = value.trim() === '' ? Number.NaN : Number(value);
+  if (
+    !Number.isFinite(n) ||
+    (integer && !Number.isInteger(n)) ||
+    (min !== undefined && n < min) ||
+    (above !== undefined && n <= above)
+  ) {
+    const bound = min !== undefined ? ` >= ${min}` : above !== undefined ? ` > ${above}` : '';
     throw new CliUsageError(
-      `--${flag} must be ${integer ? 'an integer' : 'a number'}${min !== undefined ? ` >= ${min}` : ''}, received "${value}".`,
+      `--${flag} must be ${integer ? 'an integer' : 'a number'}${bound}, received "${value}".`,
     );
   }
   return n;
+}
+
+/**
+ * Pre-flight for a path argument, before any work: IO naming the path when it is missing,
+ * INVALID_ARGUMENT when it is not the `kind` wanted.
+ */
+export async function requirePath(
+  path: string,
+  what: string,
+  kind: 'file' | 'directory',
+): Promise<void> {
+  const info = await stat(path).catch(() => undefined);
+  if (info === undefined)
+    throw new EbmError('IO', `no such ${what}: ${path}`, { path, expected: kind });
+  if (kind === 'file' ? !info.isFile() : !info.isDirectory()) {
+    throw new EbmError('INVALID_ARGUMENT', `${what} ${path} is not a ${kind}.`, {
+      path,
+      expected: kind,
+    });
+  }
+}
+
+/** `mnist`, `fashion-mnist` or an existing directory, checked before any data is loaded. */
+export async function checkDatasetFlag(name: string): Promise<void> {
+  if (name === 'mnist' || name === 'fashion-mnist') return;
+  const info = await stat(name).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new CliUsageError(
+      `--dataset must be mnist, fashion-mnist or a directory of class folders; "${name}" is none of them.`,
+    );
+  }
 }
 
 /** One of a fixed set of words. */

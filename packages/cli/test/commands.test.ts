@@ -36,10 +36,7 @@ describe('bad input: one line on stderr, exit code 2', () => {
       /--dataset takes a comma list of moons, 8gaussians, .*"spirals"/,
     ],
     [['lab', '--methods', 'ml,vae'], /--methods takes a comma list of ml, cd, pcd, nce, dsm, dae/],
-    [
-      ['lab', '--rbm-methods', ''],
-      /--rbm-methods takes a comma list of cd, pcd, ratio-matching, mpf/,
-    ],
+    [['lab', '--rbm-methods', ''], /--rbm-methods must not be empty/],
     [['lab', '--steps', '0'], /--steps must be an integer >= 1, received "0"/],
   ];
   it.each(cases)('ebm %j', async (argv, message) => {

@@ -56,6 +56,13 @@ export const demo: Command = {
     const batchSize =
       numberFlag(flags.string('batch-size'), 'batch-size', { integer: true, min: 2 }) ?? 256;
     const out = flags.string('out') ?? join('runs', 'demo');
+    const limit = numberFlag(flags.string('train-limit'), 'train-limit', {
+      integer: true,
+      min: 512,
+    });
+    const evalCount =
+      numberFlag(flags.string('eval-train'), 'eval-train', { integer: true, min: 100 }) ??
+      EVAL_TRAIN;
     const started = performance.now();
     const elapsed = () => (performance.now() - started) / 1000;
     const log = (line: string) => io.out(`[${elapsed().toFixed(0).padStart(4)} s] ${line}`);
@@ -67,17 +74,10 @@ export const demo: Command = {
     );
     for (const note of backend.notes) log(`  note: ${note}`);
 
-    const limit = numberFlag(flags.string('train-limit'), 'train-limit', {
-      integer: true,
-      min: 512,
-    });
     const trainSet = limit
       ? take(await loadMnist({ split: 'train' }), limit, 0)
       : await loadMnist({ split: 'train' });
     const testSet = await loadMnist({ split: 'test' });
-    const evalCount =
-      numberFlag(flags.string('eval-train'), 'eval-train', { integer: true, min: 100 }) ??
-      EVAL_TRAIN;
     const evalSet = take(trainSet, evalCount, 1);
     log(`MNIST: ${trainSet.labels.length} training and ${testSet.labels.length} test images`);
 

@@ -1,5 +1,5 @@
 import { collectImageFiles, embedFiles, FeatureExtractor, writeEmbeddings } from '@ebmjs/web-infer';
-import { choiceFlag, numberFlag, parseFlags } from '../args.js';
+import { choiceFlag, numberFlag, parseFlags, requirePath } from '../args.js';
 import { CliUsageError, type Command } from './command.js';
 
 const OPTIONS = {
@@ -33,6 +33,11 @@ export const embed: Command = {
       integer: true,
       min: 1,
     });
+    const out = flags.string('out');
+    if (out !== undefined && !/\.(jsonl|npy)$/i.test(out))
+      throw new CliUsageError(`--out must end in .jsonl or .npy, received "${out}".`);
+    // A URL is fetched by the extractor; a path must be a file before anything is read.
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(model)) await requirePath(model, 'model file', 'file');
     const files = await collectImageFiles(inputs);
     if (files.length === 0)
       throw new CliUsageError(`no image files found in ${inputs.join(', ')}.`);
@@ -45,7 +50,6 @@ export const embed: Command = {
       const { rows, failed } = await embedFiles(extractor, files, {
         onError: flags.bool('skip-errors') ? 'skip' : 'throw',
       });
-      const out = flags.string('out');
       if (out) await writeEmbeddings(out, rows);
       else
         for (const row of rows)

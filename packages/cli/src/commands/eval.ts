@@ -1,6 +1,6 @@
 import { selectBackend } from '@ebmjs/core';
 import { evaluateEmbedder } from '@ebmjs/train';
-import { numberFlag, parseFlags } from '../args.js';
+import { checkDatasetFlag, numberFlag, parseFlags, requirePath } from '../args.js';
 import { resolveDataset } from '../datasets.js';
 import { loadRunEncoder } from '../run-dir.js';
 import { CliUsageError, type Command } from './command.js';
@@ -30,24 +30,27 @@ export const evaluate: Command = {
     const flags = parseFlags(args, OPTIONS, { positionals: 1 });
     const path = flags.positionals[0];
     if (path === undefined) throw new CliUsageError('missing run directory: ebm eval <run-dir>.');
+    const datasetFlag = flags.string('dataset');
+    const trainLimit = numberFlag(flags.string('train-limit'), 'train-limit', {
+      integer: true,
+      min: 1,
+    });
+    const testLimit = numberFlag(flags.string('test-limit'), 'test-limit', {
+      integer: true,
+      min: 1,
+    });
+    const k = numberFlag(flags.string('k'), 'k', { integer: true, min: 1 }) ?? 200;
+    const temperature = numberFlag(flags.string('temperature'), 'temperature', { above: 0 }) ?? 0.1;
+    await requirePath(path, 'run or encoder directory', 'directory');
+    if (datasetFlag !== undefined) await checkDatasetFlag(datasetFlag);
+
     await selectBackend();
     const { encoder, info } = await loadRunEncoder(path);
-    const datasetName = flags.string('dataset') ?? info?.dataset ?? 'mnist';
-    const train = await resolveDataset(
-      datasetName,
-      'train',
-      numberFlag(flags.string('train-limit'), 'train-limit', { integer: true, min: 1 }),
-    );
-    const test = await resolveDataset(
-      datasetName,
-      'test',
-      numberFlag(flags.string('test-limit'), 'test-limit', { integer: true, min: 1 }),
-    );
+    const datasetName = datasetFlag ?? info?.dataset ?? 'mnist';
+    const train = await resolveDataset(datasetName, 'train', trainLimit);
+    const test = await resolveDataset(datasetName, 'test', testLimit);
     const result = evaluateEmbedder(encoder.model, train, test, {
-      knn: {
-        k: numberFlag(flags.string('k'), 'k', { integer: true, min: 1 }) ?? 200,
-        temperature: numberFlag(flags.string('temperature'), 'temperature', { min: 0 }) ?? 0.1,
-      },
+      knn: { k, temperature },
     });
     io.out(
       `kNN accuracy ${(result.knn * 100).toFixed(2)}%  linear probe ${(result.linear * 100).toFixed(2)}%  (${train.labels.length} train / ${test.labels.length} test images, ${result.seconds.toFixed(1)} s)`,

@@ -1,5 +1,5 @@
 import { saveOnnx } from '@ebmjs/export';
-import { choiceFlag, numberFlag, parseFlags } from '../args.js';
+import { choiceFlag, numberFlag, parseFlags, requirePath } from '../args.js';
 import { loadRunEncoder } from '../run-dir.js';
 import { CliUsageError, type Command } from './command.js';
 
@@ -31,10 +31,13 @@ export const exportCommand: Command = {
     if (path === undefined)
       throw new CliUsageError('missing run directory: ebm export <run-dir> --out model.onnx.');
     if (out === undefined) throw new CliUsageError('missing --out <file.onnx>.');
+    const opset = numberFlag(flags.string('opset'), 'opset', { integer: true, min: 1 });
+    const layout = choiceFlag(flags.string('layout'), 'layout', ['NHWC', 'NCHW'] as const);
+    await requirePath(path, 'run or encoder directory', 'directory');
     const { encoder, info } = await loadRunEncoder(path);
     const bytes = await saveOnnx(encoder.model, out, {
-      opset: numberFlag(flags.string('opset'), 'opset', { integer: true, min: 1 }),
-      layout: choiceFlag(flags.string('layout'), 'layout', ['NHWC', 'NCHW'] as const),
+      opset,
+      layout,
       normalize: flags.bool('normalize'),
       float16: flags.bool('fp16'),
       recipe: info?.recipe,

@@ -10,7 +10,7 @@ import {
   trainPIRL,
   trainSimCLR,
 } from '@ebmjs/train';
-import { choiceFlag, numberFlag, parseFlags } from '../args.js';
+import { checkDatasetFlag, choiceFlag, numberFlag, parseFlags } from '../args.js';
 import { backendLine } from '../backend-line.js';
 import { resolveDataset } from '../datasets.js';
 import { writeRunInfo } from '../run-dir.js';
@@ -87,9 +87,11 @@ export const train: Command = {
         'adamw',
         'lars',
       ]) ?? 'adam';
-    const lr = numberFlag(get('lr', 'lr'), 'lr', { min: 0 }) ?? 1e-3;
+    const lr = numberFlag(get('lr', 'lr'), 'lr', { above: 0 }) ?? 1e-3;
     const weightDecay = numberFlag(get('weight-decay', 'weightDecay'), 'weight-decay', { min: 0 });
-    const temperature = numberFlag(get('temperature', 'temperature'), 'temperature', { min: 0 });
+    const temperature = numberFlag(get('temperature', 'temperature'), 'temperature', {
+      above: 0,
+    });
     const config: TrainConfig = {
       epochs: numberFlag(get('epochs', 'epochs'), 'epochs', { integer: true, min: 1 }),
       batchSize: numberFlag(get('batch-size', 'batchSize'), 'batch-size', {
@@ -103,13 +105,16 @@ export const train: Command = {
       },
       warmupEpochs: numberFlag(get('warmup-epochs', 'warmupEpochs'), 'warmup-epochs', { min: 0 }),
       timeBudgetSeconds: numberFlag(get('time-budget', 'timeBudgetSeconds'), 'time-budget', {
-        min: 1,
+        above: 0,
       }),
       maxSteps: numberFlag(get('max-steps', 'maxSteps'), 'max-steps', { integer: true, min: 1 }),
       seed: numberFlag(get('seed', 'seed'), 'seed', { integer: true, min: 0 }) ?? 0,
       runDir: out,
       resume: flags.bool('resume'),
     };
+
+    if (out.trim() === '') throw new CliUsageError('--out must not be empty.');
+    await checkDatasetFlag(datasetName);
 
     const dataset = await resolveDataset(datasetName, 'train', limit);
     const backend = await selectBackend();
