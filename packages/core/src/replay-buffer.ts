@@ -11,7 +11,12 @@ export interface ReplayBufferOptions {
   capacity: number;
   /** Shape of one state, without the batch dimension (for example [28, 28, 1]). */
   sampleShape: readonly number[];
-  /** Probability that a drawn chain is restarted from `init` instead (JEM: 0.05). Default 0.05. */
+  /**
+   * Probability that a drawn chain is restarted from `init` instead of continued. Default 0:
+   * persistent contrastive divergence as Tieleman (2008) defines it, whose chains are never
+   * restarted. Set it (JEM and IGEBM use 0.05) for JEM-style restarts from noise, which trade
+   * the chains' persistence for exploration.
+   */
   reinitProb?: number;
   /** How chains start: uniform in `range` (default), standard normal, or a custom filler. */
   init?: 'uniform' | 'normal' | ReplayInit;
@@ -42,9 +47,10 @@ export interface ReplayBufferState {
 /**
  * Persistent chains for persistent contrastive divergence and JEM-style training: a fixed pool
  * of states, filled from `init` at construction. `sample(n)` draws n distinct chains (without
- * replacement), restarting each with probability `reinitProb`; after the sampler has moved
- * them, `update(indices, samples)` writes them back. Kept in host memory so it never holds
- * tensors between steps.
+ * replacement); after the sampler has moved them, `update(indices, samples)` writes them back.
+ * By default a chain is only ever continued (PCD); with `reinitProb` > 0 each drawn chain is
+ * restarted from `init` with that probability (JEM-style restarts). Kept in host memory so it
+ * never holds tensors between steps.
  */
 export class ReplayBuffer {
   readonly capacity: number;
@@ -56,7 +62,7 @@ export class ReplayBuffer {
   private rng: Rng;
 
   constructor(options: ReplayBufferOptions) {
-    const { capacity, sampleShape, reinitProb = 0.05 } = options;
+    const { capacity, sampleShape, reinitProb = 0 } = options;
     assertNumber(capacity, 'ReplayBuffer: capacity', { min: 1, integer: true });
     if (!Array.isArray(sampleShape) || sampleShape.some((d) => !Number.isInteger(d) || d < 1)) {
       throw new EbmError(
@@ -75,7 +81,7 @@ export class ReplayBuffer {
     this.fill(this.data, this.rng);
   }
 
-  /** Draws `n` distinct chains; each is restarted from `init` with probability `reinitProb`. */
+  /** Draws `n` distinct chains; each is restarted from `init` with probability `reinitProb` (default 0: never). */
   sample(n: number): ReplaySample {
     assertNumber(n, 'ReplayBuffer.sample: n', { min: 1, integer: true });
     if (n > this.capacity) {

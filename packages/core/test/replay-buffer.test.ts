@@ -45,6 +45,29 @@ describe('ReplayBuffer', () => {
     tf.dispose([samples, moved]);
   });
 
+  it('never restarts a chain by default (PCD), so every draw continues the stored chains', () => {
+    const buffer = new ReplayBuffer({ capacity: 64, sampleShape: [2], seed: 8 });
+    expect(buffer.reinitProb).toBe(0);
+    for (let call = 0; call < 10; call++) {
+      const { samples, indices, reinitialized } = buffer.sample(64);
+      expect(Array.from(reinitialized)).toEqual(new Array(64).fill(0));
+      const values = samples.dataSync();
+      indices.forEach((slot, r) =>
+        expect(Array.from(values.slice(r * 2, r * 2 + 2))).toEqual(Array.from(buffer.get(slot))),
+      );
+      // Move every chain far out of init's range: a restarted row would be back in [−1, 1].
+      const moved = tf.add(samples, 10);
+      buffer.update(indices, moved);
+      tf.dispose([samples, moved]);
+    }
+    // Each chain is its start (in [−1, 1]) moved ten times by +10.
+    for (let slot = 0; slot < 64; slot++)
+      for (const v of buffer.get(slot)) {
+        expect(v).toBeGreaterThanOrEqual(99);
+        expect(v).toBeLessThanOrEqual(101);
+      }
+  });
+
   it('restarts chains with probability reinitProb', () => {
     const buffer = new ReplayBuffer({
       capacity: 1000,
