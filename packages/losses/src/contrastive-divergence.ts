@@ -38,11 +38,26 @@ export interface ContrastiveDivergenceOptions {
   /** Sampler steps per call: Langevin steps, Gibbs sweeps, MH proposals. Default 1 for Gibbs (CD-1), else 20. */
   k?: number;
   /**
-   * Persistent contrastive divergence (Tieleman 2008): chains start from, and are written
-   * back to, this ReplayBuffer instead of starting at the data (CD-k). Default: off.
+   * Persistent contrastive divergence (Tieleman 2008): the chains carry over between calls
+   * instead of starting at the data (CD-k). `true`: the loss keeps `chains` chains of its own,
+   * started from the first data batch (its rows repeated if `chains` is larger) and moved k
+   * steps on every call; they are never restarted unless `restartProb` asks for it. A
+   * ReplayBuffer: chains are drawn from it and written back (restarts follow its
+   * `reinitProb`, default 0). Default: off.
    */
-  persistent?: ReplayBuffer | false;
-  /** Number of chains drawn from the buffer per call (PCD). Default: the data batch size. */
+  persistent?: ReplayBuffer | boolean;
+  /**
+   * With `persistent: true`: probability that a chain restarts from noise when drawn
+   * (JEM-style restarts, Du & Mordatch 2019 and Grathwohl et al. 2020 use 0.05), which is no
+   * longer PCD. The noise is uniform on `samplerOptions.clamp` (else [−1, 1]) for Langevin and
+   * custom samplers, uniform over the states for Gibbs and Metropolis-Hastings. For any other
+   * restart distribution pass your own ReplayBuffer with `reinitProb` and `init`. Default 0.
+   */
+  restartProb?: number;
+  /**
+   * Number of chains drawn per call (PCD); with `persistent: true` also the number of chains
+   * kept. Default: the data batch size (of the first call, for `persistent: true`).
+   */
   chains?: number;
   /** α of the penalty α · (mean E(data)² + mean E(samples)²) that JEM and IGEBM use. Default 0. */
   energyL2?: number;
@@ -62,6 +77,12 @@ export interface ContrastiveDivergenceLoss {
   (energyFn: EnergyFn, data: tf.Tensor, negatives?: tf.Tensor): tf.Scalar;
   /** Draws negatives as the loss would (and moves the persistent chains); the caller owns them. */
   sample(energyFn: EnergyFn, data: tf.Tensor): tf.Tensor;
+  /**
+   * The persistent chains (for checkpoints: `state()` / `restore()`): the ReplayBuffer passed
+   * as `persistent`, the loss's own once `persistent: true` has seen its first batch, else
+   * undefined.
+   */
+  readonly buffer: ReplayBuffer | undefined;
 }
 
 /**
@@ -89,10 +110,20 @@ export function contrastiveDivergence(
       `contrastiveDivergence: sampler must be 'langevin', 'gibbs', 'metropolisHastings' or a function, received ${String(sampler)}.`,
     );
   }
-  if (persistent !== false && !(persistent instanceof ReplayBuffer)) {
+  if (typeof persistent !== 'boolean' && !(persistent instanceof ReplayBuffer)) {
     throw new EbmError(
       'INVALID_ARGUMENT',
-      'contrastiveDivergence: persistent must be a ReplayBuffer or false.',
+      `contrastiveDivergence: persistent must be true, false or a ReplayBuffer, received ${String(persistent)}.`,
+    );
+  }
+  const restartProb = options.restartProb ?? 0;
+  validate.assertNumber(restartProb, 'contrastiveDivergence: restartProb', { min: 0, max: 1 });
+  if (options.restartProb !== undefined && persistent !== true) {
+    throw new EbmError(
+      'INVALID_ARGUMENT',
+      persistent === false
+        ? 'contrastiveDivergence: restartProb needs persistent: true (CD-k chains start at the data every call).'
+        : "contrastiveDivergence: restartProb applies to persistent: true; a ReplayBuffer's own reinitProb sets its restarts.",
     );
   }
   if (options.chains !== undefined)
@@ -101,6 +132,30 @@ export function contrastiveDivergence(
       integer: true,
     });
   const rng = new Rng(options.seed ?? 0);
+  // persistent: true builds its buffer on the first batch, which fixes the chains' shape.
+  let buffer: ReplayBuffer | undefined =
+    persistent instanceof ReplayBuffer ? persistent : undefined;
+  const ownBuffer = (data: tf.Tensor): ReplayBuffer => {
+    const sampleShape = data.shape.slice(1);
+    const rowSize = sampleShape.reduce((a, b) => a * b, 1);
+    const rows = data.shape[0]!;
+    const values = data.dataSync();
+    const noise = restartNoise(sampler, samplerOptions);
+    let started = false;
+    return new ReplayBuffer({
+      capacity: options.chains ?? rows,
+      sampleShape,
+      reinitProb: restartProb,
+      // The buffer fills itself once at construction: that fill copies the data batch; every
+      // later call is a restart and draws noise.
+      init: (out, r) => {
+        if (started) return noise(out, r);
+        started = true;
+        for (let i = 0; i < out.length; i++) out[i] = values[i % (rows * rowSize)]!;
+      },
+      seed: rng.seed(),
+    });
+  };
 
   const run = (energyFn: EnergyFn, init: tf.Tensor): tf.Tensor => {
     const seed = rng.seed();
@@ -119,9 +174,9 @@ export function contrastiveDivergence(
     assertFunction(energyFn, 'contrastiveDivergence: energyFn');
     assertFloatInput(data, [1, 2, 3, 4, 5], 'contrastiveDivergence: data');
     assertAtLeast(data.shape[0]!, 1, 'contrastiveDivergence: batch size', 'the batch is empty.');
-    if (persistent !== false) {
-      const expected = [data.shape[0]!, ...persistent.sampleShape];
-      if (!tf.util.arraysEqual(data.shape.slice(1), [...persistent.sampleShape])) {
+    if (buffer !== undefined) {
+      const expected = [data.shape[0]!, ...buffer.sampleShape];
+      if (!tf.util.arraysEqual(data.shape.slice(1), [...buffer.sampleShape])) {
         throw new EbmError(
           'SHAPE_MISMATCH',
           `contrastiveDivergence: data rows must match the replay buffer's sampleShape, expected ${validate.shapeString(expected)}, received ${validate.shapeString(data.shape)}.`,
@@ -136,10 +191,12 @@ export function contrastiveDivergence(
     // caller's gradient (core's samplers otherwise leave their ops on an enclosing tape).
     untaped(() => {
       if (persistent === false) return run(energyFn, data);
-      const drawn = persistent.sample(options.chains ?? data.shape[0]!);
+      buffer ??= ownBuffer(data);
+      const chains = persistent === true ? buffer.capacity : (options.chains ?? data.shape[0]!);
+      const drawn = buffer.sample(chains);
       try {
         const moved = run(energyFn, drawn.samples);
-        persistent.update(drawn.indices, moved);
+        buffer.update(drawn.indices, moved);
         return moved;
       } finally {
         drawn.samples.dispose();
@@ -178,10 +235,30 @@ export function contrastiveDivergence(
       drawn?.dispose();
     }
   };
-  return Object.assign(loss, {
-    sample(energyFn: EnergyFn, data: tf.Tensor) {
-      checkData(energyFn, data);
-      return sample(energyFn, data);
+  return Object.defineProperties(loss, {
+    sample: {
+      value(energyFn: EnergyFn, data: tf.Tensor) {
+        checkData(energyFn, data);
+        return sample(energyFn, data);
+      },
     },
-  });
+    buffer: { get: () => buffer, enumerable: true },
+  }) as ContrastiveDivergenceLoss;
+}
+
+/** Restart noise for `persistent: true` with `restartProb`: states the sampler accepts. */
+function restartNoise(
+  sampler: NonNullable<ContrastiveDivergenceOptions['sampler']>,
+  samplerOptions: NonNullable<ContrastiveDivergenceOptions['samplerOptions']>,
+): (out: Float32Array, rng: Rng) => void {
+  if (sampler === 'gibbs' || sampler === 'metropolisHastings') {
+    const states = sampler === 'gibbs' ? 2 : (samplerOptions.numStates ?? 2);
+    return (out, rng) => {
+      for (let i = 0; i < out.length; i++) out[i] = rng.int(states);
+    };
+  }
+  const [lo, hi] = samplerOptions.clamp ?? [-1, 1];
+  return (out, rng) => {
+    for (let i = 0; i < out.length; i++) out[i] = lo + (hi - lo) * rng.next();
+  };
 }
