@@ -40,6 +40,7 @@ export async function saveCheckpoint(dir: string, content: CheckpointContent): P
   const { join } = await import('node:path');
   const tmp = `${dir}.tmp-${process.pid}`;
   const old = `${dir}.old`;
+  await removeStaleTemporaries(dir);
   await fs.rm(tmp, { recursive: true, force: true });
   const position = new Map(content.trainable.map((v, i) => [v.name, i]));
   const weights = await content.optimizer.getWeights();
@@ -70,10 +71,43 @@ export async function saveCheckpoint(dir: string, content: CheckpointContent): P
   await fs.rm(old, { recursive: true, force: true });
 }
 
+/** True while a process with this id runs (a save in progress from another process). */
+function alive(pid: number): boolean {
+  if (pid === process.pid) return false; // ours: a leftover of an earlier failed save
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes `<dir>.tmp-<pid>` directories that saves of crashed (killed) processes left behind.
+ * Those of a process still running are left alone.
+ */
+export async function removeStaleTemporaries(dir: string): Promise<string[]> {
+  const fs = await import('node:fs/promises');
+  const { basename, dirname, join } = await import('node:path');
+  const prefix = `${basename(dir)}.tmp-`;
+  const names = await fs.readdir(dirname(dir)).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isInteger(pid) && pid > 0 && alive(pid)) continue;
+    const path = join(dirname(dir), name);
+    await fs.rm(path, { recursive: true, force: true });
+    removed.push(path);
+  }
+  return removed;
+}
+
 /** Reads a checkpoint written by `saveCheckpoint` (or the previous one, if a save was interrupted). */
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const fs = await import('node:fs/promises');
   const { join } = await import('node:path');
+  await removeStaleTemporaries(dir);
   let root = dir;
   const exists = async (p: string) =>
     fs.stat(p).then(

@@ -16,19 +16,43 @@ export interface TrainConfig {
   schedule?: 'cosine' | 'constant';
   minLr?: number;
   seed?: number;
-  /** Stop after this many optimizer steps in total. */
+  /**
+   * Stop after this many optimizer steps in total (counted over resumes). It stops the run
+   * without changing its plan: the schedule still spans all `epochs`, and a resume without it
+   * (or with a larger one) completes the plan exactly.
+   */
   maxSteps?: number;
   /**
-   * Wall-clock budget in seconds. After a few steps the loop measures its speed and shrinks the
-   * run (and the cosine schedule) to what fits.
+   * Wall-clock budget in seconds. After a few steps the loop measures its speed and fits the
+   * plan (and the cosine schedule) to what the budget affords; the fitted plan is the run's
+   * plan from then on, and a resume completes it. If steps slow down, the loop stops at the
+   * budget anyway (a resume then completes the fitted plan).
    */
   timeBudgetSeconds?: number;
   /** Where metrics.jsonl and checkpoint/ go. Without it nothing is written. */
   runDir?: string;
   /** Write a checkpoint every this many epochs (when runDir is set). Default 1. */
   checkpointEvery?: number;
-  /** Continue from runDir/checkpoint when it exists. Default false. */
+  /**
+   * Also write a checkpoint every this many optimizer steps, mid-epoch included, so a crash
+   * (kill -9) loses at most these steps and the resume is still exact. Default: epochs only.
+   */
+  checkpointEverySteps?: number;
+  /**
+   * Continue from runDir/checkpoint when it exists. Every setting that changes the math must
+   * match the checkpoint's (an EbmError names each one that differs). Default false.
+   */
   resume?: boolean;
+  /**
+   * With `resume`: continue a run for more (or as many) `epochs` than it was started with. The
+   * plan becomes the new epochs and the schedule is rebuilt for it. Default false.
+   */
+  extend?: boolean;
+  /**
+   * Stops the run at the next step boundary: the loop writes a checkpoint (with runDir) and
+   * returns with stopReason 'interrupted' (the CLI aborts on SIGINT).
+   */
+  signal?: AbortSignal;
   /** Progress and epoch hooks. */
   callbacks?: TrainingCallbacks | readonly TrainingCallbacks[];
   /** Evaluation run after each epoch (kNN, linear probe): its numbers go to the epoch record. */
@@ -40,7 +64,10 @@ export interface TrainResult {
   history: EpochRecord[];
   /** Optimizer steps taken in this call (after a resume: the steps added). */
   steps: number;
-  /** 'completed', 'maxSteps' or 'timeBudget'. */
-  stopReason: 'completed' | 'maxSteps' | 'timeBudget';
+  /**
+   * 'completed' (the plan is done), 'maxSteps', 'timeBudget' (stopped at the budget, or the
+   * fitted plan is done) or 'interrupted' (the signal aborted).
+   */
+  stopReason: 'completed' | 'maxSteps' | 'timeBudget' | 'interrupted';
   seconds: number;
 }

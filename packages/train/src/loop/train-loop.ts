@@ -9,7 +9,7 @@ import {
 } from '../optim/create-optimizer.js';
 import { cosineSchedule } from '../optim/schedule.js';
 import type { EpochRecord, StepEvent, TrainingCallbacks } from '../progress/events.js';
-import { metricsLog } from '../progress/metrics-log.js';
+import { appendMetrics, rewriteMetrics } from '../progress/metrics-log.js';
 import {
   copyWeights,
   loadCheckpoint,
@@ -18,6 +18,11 @@ import {
   saveCheckpoint,
 } from './checkpoint.js';
 import type { TrainConfig, TrainResult } from './config.js';
+import {
+  fingerprintDifferences,
+  fingerprintMismatch,
+  optimizerFingerprint,
+} from './fingerprint.js';
 
 /** What a recipe hands the loop. */
 export interface LoopSpec {
@@ -49,6 +54,16 @@ export interface LoopSpec {
  */
 const MEASURE_STEPS = 3;
 
+/** Version of the loop state a checkpoint stores (v2: position within the epoch and the plan). */
+const STATE_VERSION = 2;
+
+/**
+ * Runs a recipe's steps over its plan (`epochs` × steps per epoch, or the plan a time budget
+ * fitted) and writes checkpoints that resume exactly: the position within the epoch, the data
+ * order, the random stream, the schedule in force and the running epoch loss, so a resumed run
+ * equals the uninterrupted run of the same plan whatever stopped it (maxSteps, the time budget,
+ * an abort signal, a crash or kill -9 after the last checkpoint).
+ */
 export async function runTrainingLoop(spec: LoopSpec): Promise<TrainResult> {
   const { config } = spec;
   const epochs = config.epochs ?? 1;
@@ -63,6 +78,16 @@ export async function runTrainingLoop(spec: LoopSpec): Promise<TrainResult> {
       min: 0,
       exclusiveMin: true,
     });
+  const checkpointEvery = config.checkpointEvery ?? 1;
+  validate.assertNumber(checkpointEvery, `${spec.recipe}: checkpointEvery`, {
+    min: 1,
+    integer: true,
+  });
+  if (config.checkpointEverySteps !== undefined)
+    validate.assertNumber(config.checkpointEverySteps, `${spec.recipe}: checkpointEverySteps`, {
+      min: 1,
+      integer: true,
+    });
   if (batchSize > spec.datasetSize) {
     throw new EbmError(
       'BATCH_TOO_SMALL',
@@ -71,6 +96,11 @@ export async function runTrainingLoop(spec: LoopSpec): Promise<TrainResult> {
   }
   if (config.resume && !config.runDir)
     throw new EbmError('INVALID_ARGUMENT', `${spec.recipe}: resume needs runDir.`);
+  if (config.extend && !config.resume)
+    throw new EbmError(
+      'INVALID_ARGUMENT',
+      `${spec.recipe}: extend continues a checkpoint for more epochs; it needs resume: true.`,
+    );
 
   // tf.Optimizer's Symbol.hasInstance reads `.minimize`, so guard against undefined first.
   const given =
@@ -82,9 +112,24 @@ export async function runTrainingLoop(spec: LoopSpec): Promise<TrainResult> {
     createOptimizer(
       (config.optimizer as OptimizerConfig | undefined) ?? { name: 'adam', learningRate: 1e-3 },
     );
+  try {
+    return await train(spec, optimizer, { epochs, batchSize, seed, checkpointEvery }, given);
+  } finally {
+    if (!given) optimizer.dispose();
+  }
+}
+
+async function train(
+  spec: LoopSpec,
+  optimizer: tf.Optimizer,
+  settings: { epochs: number; batchSize: number; seed: number; checkpointEvery: number },
+  given: tf.Optimizer | undefined,
+): Promise<TrainResult> {
+  const { config } = spec;
+  const { epochs, batchSize, seed, checkpointEvery } = settings;
   const baseLr = (optimizer as unknown as { learningRate: number }).learningRate;
   const stepsPerEpoch = batchCount(spec.datasetSize, batchSize, true);
-  let totalSteps = Math.min(epochs * stepsPerEpoch, config.maxSteps ?? Number.POSITIVE_INFINITY);
+  const plannedSteps = epochs * stepsPerEpoch;
   const warmupSteps = Math.round((config.warmupEpochs ?? 0) * stepsPerEpoch);
   const makeSchedule = (total: number) =>
     config.schedule === 'constant'
@@ -95,14 +140,34 @@ export async function runTrainingLoop(spec: LoopSpec): Promise<TrainResult> {
           warmupSteps,
           minLr: Math.min(config.minLr ?? 0, baseLr),
         });
-  let schedule = makeSchedule(totalSteps);
+  // Everything that changes the math of a step, checked on resume (the recipe adds its own).
+  const fingerprint: Record<string, unknown> = {
+    ...spec.fingerprint,
+    epochs,
+    batchSize,
+    seed,
+    datasetSize: spec.datasetSize,
+    optimizer: optimizerFingerprint(config.optimizer, given),
+    schedule: config.schedule ?? 'cosine',
+    warmupEpochs: config.warmupEpochs ?? 0,
+    minLr: config.minLr ?? 0,
+  };
 
   const callbacks: TrainingCallbacks[] = [config.callbacks ?? []].flat() as TrainingCallbacks[];
   let rng = new Rng(seed);
-  let startEpoch = 0;
+  // The plan in force: all epochs, or what a time budget fitted (then planFitted).
+  let totalSteps = plannedSteps;
+  let planFitted = false;
+  let epoch = 0;
+  let epochStep = 0;
   let globalStep = 0;
+  let lossSum = 0;
+  let lossCount = 0;
+  let lr = baseLr;
+  let epochSeconds = 0;
   let history: EpochRecord[] = [];
   const checkpointDir = config.runDir ? `${config.runDir}/checkpoint` : undefined;
+  const metricsPath = config.runDir ? `${config.runDir}/metrics.jsonl` : undefined;
 
   if (config.resume && checkpointDir) {
     const loaded = await loadCheckpoint(checkpointDir).catch((error: unknown) => {
@@ -111,13 +176,20 @@ export async function runTrainingLoop(spec: LoopSpec): Promise<TrainResult> {
     });
     if (loaded) {
       try {
-        const saved = JSON.stringify(loaded.state['fingerprint']);
-        if (saved !== JSON.stringify(spec.fingerprint)) {
+        const st = loaded.state;
+        const differences = fingerprintDifferences(
+          st['fingerprint'],
+          fingerprint,
+          config.extend ? ['epochs'] : [],
+        );
+        if (differences.length > 0)
+          throw fingerprintMismatch(spec.recipe, checkpointDir, differences);
+        const savedEpoch = Number(st['epoch']);
+        if (config.extend && savedEpoch > epochs)
           throw new EbmError(
             'INVALID_ARGUMENT',
-            `${spec.recipe}: the checkpoint in ${checkpointDir} was written with other settings (${saved}); use a new runDir or the same settings.`,
+            `${spec.recipe}: extend needs at least the ${savedEpoch} epochs the checkpoint in ${checkpointDir} has done, received epochs ${epochs}.`,
           );
-        }
         const models = spec.models();
         for (const [name, model] of Object.entries(models)) {
           const from = loaded.models[name];
@@ -130,130 +202,212 @@ export async function runTrainingLoop(spec: LoopSpec): Promise<TrainResult> {
         }
         await restoreOptimizer(optimizer, spec.trainable(), loaded.optimizerWeights);
         await spec.restoreExtras?.(loaded.extraDir);
-        startEpoch = Number(loaded.state['epoch']);
-        globalStep = Number(loaded.state['globalStep']);
-        rng = new Rng(Number(loaded.state['rngState']));
-        history = (loaded.state['history'] as EpochRecord[]) ?? [];
+        epoch = savedEpoch;
+        globalStep = Number(st['globalStep']);
+        rng = new Rng(Number(st['rngState']));
+        history = (st['history'] as EpochRecord[]) ?? [];
+        if (Number(st['stateVersion']) >= 2) {
+          epochStep = Number(st['epochStep']);
+          lossSum = Number(st['epochLossSum']);
+          lossCount = Number(st['epochLossCount']);
+          lr = Number(st['epochLearningRate']);
+          epochSeconds = Number(st['epochSeconds']);
+          // Extending re-plans the run over the new epochs; otherwise the saved plan holds.
+          if (!config.extend) {
+            totalSteps = Number(st['totalSteps']);
+            planFitted = st['planFitted'] === true;
+          }
+        }
       } finally {
         for (const m of Object.values(loaded.models)) m.dispose();
       }
     }
   }
-  if (config.runDir) callbacks.push(metricsLog(`${config.runDir}/metrics.jsonl`));
+  // The log holds exactly the checkpoint's epochs: records written after it (a crash before
+  // the next checkpoint, or a partial epoch) are dropped, records it has but the log lost
+  // (a crash between checkpoint and log) are restored. A fresh run starts a fresh log.
+  if (metricsPath) await rewriteMetrics(metricsPath, history);
+  let schedule = makeSchedule(totalSteps);
+
+  let savedAt = -1;
+  const save = async () => {
+    if (!checkpointDir || savedAt === globalStep) return;
+    await saveCheckpoint(checkpointDir, {
+      models: spec.models(),
+      optimizer,
+      trainable: spec.trainable(),
+      extras: spec.extras?.(),
+      state: {
+        stateVersion: STATE_VERSION,
+        epoch,
+        epochStep,
+        globalStep,
+        totalSteps,
+        planFitted,
+        dataOrderSeed: seed * 1000 + epoch,
+        rngState: rng.stateValue,
+        epochLossSum: lossSum,
+        epochLossCount: lossCount,
+        epochLearningRate: lr,
+        epochSeconds,
+        history,
+        fingerprint,
+        recipe: spec.recipe,
+      },
+    });
+    savedAt = globalStep;
+  };
 
   const started = performance.now();
   let stepsThisCall = 0;
   let firstStepSeconds = 0;
   let stopReason: TrainResult['stopReason'] = 'completed';
-  try {
-    for (let epoch = startEpoch; epoch < epochs && globalStep < totalSteps; epoch++) {
-      const epochStart = performance.now();
-      let lossSum = 0;
-      let lossCount = 0;
-      let lr = baseLr;
-      for (const indices of batchIndices(spec.datasetSize, {
-        batchSize,
-        seed: seed * 1000 + epoch,
-        dropLast: true,
-      })) {
-        if (globalStep >= totalSteps) break;
-        lr = schedule(globalStep);
-        setLearningRate(optimizer, lr);
-        const trainable = spec.trainable();
-        const lossTensor = guardGradientTape(() =>
-          optimizer.minimize(() => spec.loss(indices, rng), true, trainable),
+  const stopNow = (): TrainResult['stopReason'] | undefined => {
+    if (config.signal?.aborted) return 'interrupted';
+    if (config.maxSteps !== undefined && globalStep >= config.maxSteps) return 'maxSteps';
+    if (
+      config.timeBudgetSeconds !== undefined &&
+      stepsThisCall > 0 &&
+      (performance.now() - started) / 1000 >= config.timeBudgetSeconds
+    )
+      // Slower than measured (or the first steps alone overran): stop at the budget.
+      return 'timeBudget';
+    return undefined;
+  };
+  const result: EpochRecord[] = [];
+  let stopped: TrainResult['stopReason'] | undefined;
+  while (epoch < epochs && globalStep < totalSteps) {
+    stopped = stopNow();
+    if (stopped) break;
+    const epochStart = performance.now();
+    let position = 0;
+    for (const indices of batchIndices(spec.datasetSize, {
+      batchSize,
+      seed: seed * 1000 + epoch,
+      dropLast: true,
+    })) {
+      if (position++ < epochStep) continue; // done before the checkpoint this run resumed
+      if (globalStep >= totalSteps) break;
+      stopped = stopNow();
+      if (stopped) break;
+      lr = schedule(globalStep);
+      setLearningRate(optimizer, lr);
+      const trainable = spec.trainable();
+      const lossTensor = guardGradientTape(() =>
+        optimizer.minimize(() => spec.loss(indices, rng), true, trainable),
+      );
+      const loss = lossTensor!.dataSync()[0]!;
+      lossTensor!.dispose();
+      if (!Number.isFinite(loss)) {
+        throw new EbmError(
+          'NON_FINITE',
+          `${spec.recipe}: the loss became ${loss} at step ${globalStep} (learning rate ${lr}); lower the learning rate.`,
         );
-        const loss = lossTensor!.dataSync()[0]!;
-        lossTensor!.dispose();
-        if (!Number.isFinite(loss)) {
-          throw new EbmError(
-            'NON_FINITE',
-            `${spec.recipe}: the loss became ${loss} at step ${globalStep} (learning rate ${lr}); lower the learning rate.`,
-          );
-        }
-        spec.afterStep?.(indices);
-        lossSum += loss;
-        lossCount++;
-        globalStep++;
-        stepsThisCall++;
-        const elapsed = (performance.now() - started) / 1000;
-        if (stepsThisCall === 1) firstStepSeconds = elapsed;
-        if (config.timeBudgetSeconds !== undefined && stepsThisCall === MEASURE_STEPS + 1) {
-          // Fit the rest of the run into the budget, keeping the cosine schedule's shape.
-          const secondsPerStep = (elapsed - firstStepSeconds) / MEASURE_STEPS;
-          const affordable =
-            globalStep + Math.floor((config.timeBudgetSeconds - elapsed) / secondsPerStep);
-          if (affordable < totalSteps) {
-            totalSteps = Math.max(globalStep, affordable);
-            schedule = makeSchedule(totalSteps);
-            stopReason = 'timeBudget';
-          }
-        }
-        if (
-          config.timeBudgetSeconds !== undefined &&
-          elapsed >= config.timeBudgetSeconds &&
-          globalStep < totalSteps
-        ) {
-          // Slower than measured (or the first steps alone overran): stop at the budget.
-          totalSteps = globalStep;
-          stopReason = 'timeBudget';
-        }
-        const imagesPerSecond = (stepsThisCall * batchSize * spec.viewsPerImage) / elapsed;
-        const event: StepEvent = {
-          epoch,
-          epochs,
-          step: (globalStep - 1) % stepsPerEpoch,
-          stepsPerEpoch,
-          globalStep,
-          totalSteps,
-          loss,
-          learningRate: lr,
-          imagesPerSecond,
-          etaSeconds: ((totalSteps - globalStep) * elapsed) / stepsThisCall,
-        };
-        for (const c of callbacks) await c.onStepEnd?.(event);
       }
-      const seconds = (performance.now() - epochStart) / 1000;
-      const record: EpochRecord = {
+      spec.afterStep?.(indices);
+      lossSum += loss;
+      lossCount++;
+      globalStep++;
+      epochStep++;
+      stepsThisCall++;
+      const elapsed = (performance.now() - started) / 1000;
+      if (stepsThisCall === 1) firstStepSeconds = elapsed;
+      if (
+        config.timeBudgetSeconds !== undefined &&
+        !planFitted &&
+        stepsThisCall === MEASURE_STEPS + 1
+      ) {
+        // Fit the rest of the run into the budget, keeping the cosine schedule's shape. The
+        // fitted plan is the run's plan from now on: a checkpoint records it and a resume
+        // completes it.
+        const secondsPerStep = (elapsed - firstStepSeconds) / MEASURE_STEPS;
+        const affordable =
+          globalStep + Math.floor((config.timeBudgetSeconds - elapsed) / secondsPerStep);
+        if (affordable < totalSteps) {
+          totalSteps = Math.max(globalStep, affordable);
+          planFitted = true;
+          schedule = makeSchedule(totalSteps);
+        }
+      }
+      const every = config.checkpointEverySteps;
+      let checkpointed = false;
+      if (
+        every !== undefined &&
+        globalStep % every === 0 &&
+        epochStep < stepsPerEpoch &&
+        globalStep < totalSteps
+      ) {
+        // Mid-epoch checkpoint (an epoch's last step is saved with its epoch record below).
+        const sofar = (performance.now() - epochStart) / 1000;
+        epochSeconds += sofar;
+        await save();
+        epochSeconds -= sofar;
+        checkpointed = true;
+      }
+      const imagesPerSecond = (stepsThisCall * batchSize * spec.viewsPerImage) / elapsed;
+      const event: StepEvent = {
         epoch,
-        loss: lossSum / Math.max(1, lossCount),
+        epochs,
+        step: epochStep - 1,
+        stepsPerEpoch,
+        globalStep,
+        totalSteps,
+        loss,
         learningRate: lr,
-        imagesPerSecond: (lossCount * batchSize * spec.viewsPerImage) / seconds,
-        seconds,
+        imagesPerSecond,
+        etaSeconds: ((totalSteps - globalStep) * elapsed) / stepsThisCall,
+        ...(checkpointed ? { checkpointed } : {}),
       };
-      if (config.evaluate) record.metrics = await config.evaluate(epoch);
-      history.push(record);
-      const finished = epoch + 1 === epochs || globalStep >= totalSteps;
-      if (checkpointDir && ((epoch + 1) % (config.checkpointEvery ?? 1) === 0 || finished)) {
-        await saveCheckpoint(checkpointDir, {
-          models: spec.models(),
-          optimizer,
-          trainable: spec.trainable(),
-          extras: spec.extras?.(),
-          state: {
-            epoch: epoch + 1,
-            globalStep,
-            rngState: rng.stateValue,
-            history,
-            fingerprint: spec.fingerprint,
-            recipe: spec.recipe,
-          },
-        });
-      }
-      for (const c of callbacks) await c.onEpochEnd?.(record);
+      for (const c of callbacks) await c.onStepEnd?.(event);
     }
-  } finally {
-    if (!given) optimizer.dispose();
+    epochSeconds += (performance.now() - epochStart) / 1000;
+    const complete = epochStep >= stepsPerEpoch || globalStep >= totalSteps;
+    const record: EpochRecord = {
+      epoch,
+      loss: lossSum / Math.max(1, lossCount),
+      learningRate: lr,
+      imagesPerSecond: (lossCount * batchSize * spec.viewsPerImage) / Math.max(epochSeconds, 1e-9),
+      seconds: epochSeconds,
+    };
+    if (!complete) {
+      // Stopped mid-epoch: the checkpoint keeps the position and the running loss; the
+      // caller and the log see a partial record, which a resume replaces by the full one.
+      if (lossCount === 0) break;
+      record.partial = true;
+      if (config.evaluate) record.metrics = await config.evaluate(epoch);
+      await save();
+      result.push(record);
+      if (metricsPath) await appendMetrics(metricsPath, record);
+      for (const c of callbacks) await c.onEpochEnd?.(record);
+      break;
+    }
+    if (config.evaluate) record.metrics = await config.evaluate(epoch);
+    history.push(record);
+    result.push(record);
+    epoch++;
+    epochStep = 0;
+    lossSum = 0;
+    lossCount = 0;
+    epochSeconds = 0;
+    const finished = epoch === epochs || globalStep >= totalSteps;
+    const due =
+      epoch % checkpointEvery === 0 ||
+      finished ||
+      (config.checkpointEverySteps !== undefined && globalStep % config.checkpointEverySteps === 0);
+    // Checkpoint first, then the log: a crash between them leaves a checkpoint with a record
+    // the log lacks, which the resume restores (see rewriteMetrics above).
+    if (due) await save();
+    if (metricsPath) await appendMetrics(metricsPath, record);
+    for (const c of callbacks) await c.onEpochEnd?.(record);
+    if (stopped) break;
   }
-  if (
-    stopReason === 'completed' &&
-    config.maxSteps !== undefined &&
-    globalStep >= config.maxSteps &&
-    globalStep < epochs * stepsPerEpoch
-  )
-    stopReason = 'maxSteps';
+  // Stopped at an epoch boundary without a checkpoint due there: save so a resume is exact.
+  if (stopped) await save();
+  if (stopped) stopReason = stopped;
+  else if (planFitted && totalSteps < plannedSteps) stopReason = 'timeBudget';
+  const previous = history.length - result.filter((r) => !r.partial).length;
   return {
-    history,
+    history: [...history.slice(0, previous), ...result],
     steps: stepsThisCall,
     stopReason,
     seconds: (performance.now() - started) / 1000,

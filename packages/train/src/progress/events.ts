@@ -14,6 +14,8 @@ export interface StepEvent {
   imagesPerSecond: number;
   /** Estimated seconds left. */
   etaSeconds: number;
+  /** True when a checkpoint with this step was written before this event. */
+  checkpointed?: boolean;
 }
 
 /** One line of metrics.jsonl. */
@@ -25,6 +27,8 @@ export interface EpochRecord {
   seconds: number;
   /** Evaluation results (knn, linear probe, ...), when the recipe computes them. */
   metrics?: Record<string, number>;
+  /** The run stopped mid-epoch: the record covers the steps done (a resume writes the full one). */
+  partial?: boolean;
 }
 
 /** Hooks a caller passes to a recipe. Throwing from one stops training (the run can resume from its checkpoint). */

@@ -10,6 +10,7 @@ import {
 } from '../datasets/dataset.js';
 import type { TrainConfig, TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
+import { modelFingerprint } from './shared.js';
 
 export interface TrainDAEConfig extends TrainConfig {
   /** Images, flattened to vectors in [0, 1]. */
@@ -126,6 +127,7 @@ export async function trainDAE(config: TrainDAEConfig): Promise<TrainDAEResult> 
         encoder: dae.encoder.name,
         parameters: dae.trainableVariables.reduce((s, v) => s + v.size, 0),
         noise: dae.noise,
+        model: modelFingerprint(dae.encoder, dae.decoder),
         dataset: dataset.name,
         datasetSize: datasetSize(dataset),
       },

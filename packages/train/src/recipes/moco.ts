@@ -13,7 +13,13 @@ import * as presets from '../augment/presets.js';
 import { datasetSize, type ImageDataset, imageBatch } from '../datasets/dataset.js';
 import type { TrainConfig, TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
-import { assertImageDataset, encoderFor, trainableVariables } from './shared.js';
+import {
+  assertImageDataset,
+  augmentationFingerprint,
+  encoderFor,
+  modelFingerprint,
+  trainableVariables,
+} from './shared.js';
 
 export interface MoCoConfig extends TrainConfig {
   dataset: ImageDataset;
@@ -109,6 +115,8 @@ export async function trainMoCo(config: MoCoConfig): Promise<MoCoResult> {
         epochs: config.epochs ?? 1,
         seed,
         dataset: dataset.name,
+        model: modelFingerprint(encoder.model, head.model),
+        augmentation: augmentationFingerprint(config.augmentation, 'mocoV2'),
       },
     });
     return { ...result, encoder, head, keyEncoder, queue };

@@ -8,7 +8,12 @@ import * as presets from '../augment/presets.js';
 import { datasetSize, type ImageDataset, imageBatch } from '../datasets/dataset.js';
 import type { TrainConfig, TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
-import { assertImageDataset, trainableVariables } from './shared.js';
+import {
+  assertImageDataset,
+  augmentationFingerprint,
+  modelFingerprint,
+  trainableVariables,
+} from './shared.js';
 
 export interface PIRLConfig extends TrainConfig {
   dataset: ImageDataset;
@@ -129,6 +134,8 @@ export async function trainPIRL(config: PIRLConfig): Promise<PIRLResult> {
         epochs: config.epochs ?? 1,
         seed,
         dataset: dataset.name,
+        model: modelFingerprint(heads.joint),
+        augmentation: augmentationFingerprint(config.augmentation, 'pirl'),
       },
     });
     return { ...result, encoder, heads, bank };

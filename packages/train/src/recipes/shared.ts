@@ -1,3 +1,4 @@
+import { crc32Hex } from '@ebmjs/contract';
 import { EbmError } from '@ebmjs/core';
 import { convEncoder, type Encoder } from '@ebmjs/models';
 import type * as tf from '@tensorflow/tfjs-core';
@@ -61,4 +62,39 @@ export function assertImageDataset(
       `${recipe}: config.dataset must be an ImageDataset (from loadMnist, loadFashionMnist or imageFolder).`,
     );
   }
+}
+
+/** Layer settings that do not change a resumed run (names, initial weights). */
+const IRRELEVANT = /^(name|.*[Ii]nitializer|trainable|batchInputShape|dtype)$/;
+
+/**
+ * The architecture of some models for a resume fingerprint: their layers, each layer's settings
+ * (names and initializers left out) and weight shapes, as layer and parameter counts and a
+ * CRC-32 of the whole description, e.g. "7 layers, 1234 parameters, crc32 0a1b2c3d".
+ */
+export function modelFingerprint(...models: tfl.LayersModel[]): string {
+  let layers = 0;
+  let parameters = 0;
+  const parts: unknown[] = [];
+  for (const model of models) {
+    for (const layer of model.layers) {
+      layers++;
+      const config: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(layer.getConfig()))
+        if (!IRRELEVANT.test(k)) config[k] = v;
+      const shapes = layer.weights.map((w) => w.shape);
+      for (const shape of shapes) parameters += shape.reduce<number>((a, b) => a * (b ?? 1), 1);
+      parts.push([layer.getClassName(), config, shapes]);
+    }
+  }
+  const crc = crc32Hex(new TextEncoder().encode(JSON.stringify(parts)));
+  return `${layers} layers, ${parameters} parameters, crc32 ${crc}`;
+}
+
+/**
+ * An augmentation for a resume fingerprint: the preset's name when the recipe chose it,
+ * 'custom' for one the caller passed (a function cannot be compared beyond that).
+ */
+export function augmentationFingerprint(given: unknown, preset: string): string {
+  return given === undefined ? `preset ${preset}` : 'custom';
 }

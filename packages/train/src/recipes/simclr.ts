@@ -7,7 +7,13 @@ import * as presets from '../augment/presets.js';
 import { datasetSize, type ImageDataset, imageBatch } from '../datasets/dataset.js';
 import type { TrainConfig, TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
-import { assertImageDataset, encoderFor, trainableVariables } from './shared.js';
+import {
+  assertImageDataset,
+  augmentationFingerprint,
+  encoderFor,
+  modelFingerprint,
+  trainableVariables,
+} from './shared.js';
 
 export interface SimCLRConfig extends TrainConfig {
   dataset: ImageDataset;
@@ -71,6 +77,8 @@ export async function trainSimCLR(config: SimCLRConfig): Promise<SimCLRResult> {
       epochs: config.epochs ?? 1,
       seed,
       dataset: dataset.name,
+      model: modelFingerprint(encoder.model, head.model),
+      augmentation: augmentationFingerprint(config.augmentation, 'simclr'),
     },
   });
   return { ...result, encoder, head };
