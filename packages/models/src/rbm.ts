@@ -66,15 +66,34 @@ export class RBM {
    * F(v) = −bᵀv − Σ_j softplus(c_j + (vᵀW)_j) = −log Σ_h exp(−E(v, h)); v: [n, numVisible]
    * (binary or, for mean-field uses, in [0, 1]) → [n]. An arrow property, so it can be passed
    * around as an energy function.
+   *
+   * This is the hot path of ratio matching, MPF and Gibbs sampling (2·V calls a sweep), so it
+   * checks only what costs nothing (a live RBM, a float32 tensor of shape [n, numVisible]) and
+   * never reads back from the device: a NaN in v gives NaN energies. `checkedFreeEnergy` also
+   * scans v for NaN/Infinity.
    */
   readonly freeEnergy = (v: tf.Tensor): tf.Tensor1D => {
-    this.assertVisible(v, 'RBM.freeEnergy: v');
+    this.assertVisible(v, 'RBM.freeEnergy: v', false);
+    return this.freeEnergyOf(v);
+  };
+
+  /**
+   * `freeEnergy` with the full input check: also throws NON_FINITE when v holds NaN or
+   * Infinity, at the cost of one read back from the device per call (skipped while
+   * `setFiniteChecks(false)`). For inputs from outside, not for a sampler's inner loop.
+   */
+  readonly checkedFreeEnergy = (v: tf.Tensor): tf.Tensor1D => {
+    this.assertVisible(v, 'RBM.checkedFreeEnergy: v');
+    return this.freeEnergyOf(v);
+  };
+
+  private freeEnergyOf(v: tf.Tensor): tf.Tensor1D {
     return tf.tidy(() => {
       const vb = tf.sum(tf.mul(v, this.visibleBias), 1);
       const hidden = tf.sum(tf.softplus(tf.add(tf.matMul(v, this.weights), this.hiddenBias)), 1);
       return tf.neg(tf.add(vb, hidden)) as tf.Tensor1D;
     });
-  };
+  }
 
   /** E(v, h) = −bᵀv − cᵀh − vᵀWh; v: [n, V], h: [n, H] → [n]. */
   energy(v: tf.Tensor, h: tf.Tensor): tf.Tensor1D {
@@ -238,9 +257,11 @@ export class RBM {
     if (this.disposed) throw new EbmError('DISPOSED', 'RBM has been disposed.');
   }
 
-  private assertVisible(v: unknown, what: string): asserts v is tf.Tensor {
+  /** Live RBM, float32 [n, numVisible]; with `finite` (default) also no NaN/Infinity (a device read). */
+  private assertVisible(v: unknown, what: string, finite = true): asserts v is tf.Tensor {
     this.assertLive();
-    validate.assertFloatTensor(v, 2, what);
+    validate.assertRank(v, 2, what);
+    validate.assertFloat(v, what);
     if (v.shape[1] !== this.numVisible) {
       throw new EbmError(
         'SHAPE_MISMATCH',
@@ -248,6 +269,7 @@ export class RBM {
         { expected: [null, this.numVisible], received: v.shape },
       );
     }
+    if (finite) validate.assertFinite(v, what);
   }
 
   private assertHidden(h: unknown, what: string): asserts h is tf.Tensor {

@@ -1,7 +1,7 @@
 import { EbmError, gibbs } from '@ebmjs/core';
 import { expectClose, expectNoTensorLeak, useCpuBackend } from '@ebmjs/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RBM } from '../src/index.js';
 
 useCpuBackend();
@@ -178,6 +178,50 @@ describe('RBM', () => {
       [0, 1].map((j) => -(ph[0]![j]! + ph[1]![j]!)),
       { atol: 1e-6 },
     );
+    rbm.dispose();
+  });
+
+  it('freeEnergy never reads back from the device (the hot path of RM, MPF and Gibbs)', () => {
+    const rbm = tiny();
+    const v = tf.tensor2d(allStates(3));
+    const backend = tf.backend();
+    const spies = [
+      vi.spyOn(backend, 'readSync'),
+      vi.spyOn(backend, 'read'),
+      vi.spyOn(tf.Tensor.prototype, 'dataSync'),
+      vi.spyOn(tf.Tensor.prototype, 'arraySync'),
+      vi.spyOn(tf.Tensor.prototype, 'data'),
+      vi.spyOn(tf.Tensor.prototype, 'array'),
+    ];
+    try {
+      const energies: tf.Tensor[] = [];
+      for (let i = 0; i < 5; i++) energies.push(rbm.freeEnergy(v));
+      const grads = tf.variableGrads(
+        () => tf.mean(rbm.freeEnergy(v)) as tf.Scalar,
+        rbm.trainableVariables,
+      );
+      for (const spy of spies) expect(spy).not.toHaveBeenCalled();
+      tf.dispose([...energies, ...Object.values(grads.grads), grads.value]);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    // checkedFreeEnergy is the entry point that scans its input for NaN/Infinity.
+    const nan = tf.tensor2d([[0, Number.NaN, 1]]);
+    expect(() => rbm.checkedFreeEnergy(nan)).toThrow(
+      expect.objectContaining({ code: 'NON_FINITE' }),
+    );
+    expectClose(
+      rbm.checkedFreeEnergy(v).arraySync() as number[],
+      rbm.freeEnergy(v).arraySync() as number[],
+      { atol: 0 },
+    );
+    expect(() => rbm.freeEnergy(tf.ones([2, 4]))).toThrow(
+      expect.objectContaining({ code: 'SHAPE_MISMATCH' }),
+    );
+    expect(() => rbm.freeEnergy(tf.ones([2, 3], 'int32'))).toThrow(
+      expect.objectContaining({ code: 'INVALID_DTYPE' }),
+    );
+    tf.dispose([v, nan]);
     rbm.dispose();
   });
 
