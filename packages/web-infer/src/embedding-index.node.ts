@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.js';
 import { EmbeddingIndex as BaseEmbeddingIndex } from './embedding-index.js';
-import { messageOf, WebInferError } from './errors.js';
+import { EbmError, messageOf } from './errors.js';
 
 /** EmbeddingIndex with atomic file save and load (Node). */
 export class EmbeddingIndex extends BaseEmbeddingIndex {
@@ -16,7 +16,7 @@ export class EmbeddingIndex extends BaseEmbeddingIndex {
     try {
       bytes = await readFile(path);
     } catch (error) {
-      throw new WebInferError(
+      throw new EbmError(
         'IO',
         `Cannot read index file "${path}": ${messageOf(error)}`,
         { path, errno: (error as NodeJS.ErrnoException).code },

@@ -1,6 +1,6 @@
 import { norm } from './cosine.js';
 import { crc32 } from './crc32.js';
-import { describe, WebInferError } from './errors.js';
+import { describe, EbmError } from './errors.js';
 
 export interface SearchHit {
   id: string;
@@ -44,7 +44,7 @@ export class EmbeddingIndex {
 
   constructor(options: EmbeddingIndexOptions = {}) {
     if (options.dim !== undefined && !(Number.isInteger(options.dim) && options.dim > 0)) {
-      throw new WebInferError(
+      throw new EbmError(
         'INVALID_ARGUMENT',
         `EmbeddingIndex: option "dim" must be a positive integer, received ${describe(options.dim)}.`,
         { option: 'dim', received: options.dim },
@@ -107,7 +107,7 @@ export class EmbeddingIndex {
     for (const [id, v] of list) {
       checkId(id, 'EmbeddingIndex.add');
       if (this.positions.has(id) || seen.has(id)) {
-        throw new WebInferError(
+        throw new EbmError(
           'INVALID_ARGUMENT',
           `EmbeddingIndex.add: id ${describe(id)} is already in the ${this.positions.has(id) ? 'index' : 'entries being added'}; ids must be unique (set() replaces a vector).`,
           { id },
@@ -148,7 +148,7 @@ export class EmbeddingIndex {
    */
   search(query: ArrayLike<number>, k = 10, filter?: (id: string) => boolean): SearchHit[] {
     if (!(Number.isInteger(k) && k >= 0)) {
-      throw new WebInferError(
+      throw new EbmError(
         'INVALID_ARGUMENT',
         `EmbeddingIndex.search: k must be a non-negative integer, received ${describe(k)}.`,
         { option: 'k', received: k },
@@ -218,13 +218,9 @@ export class EmbeddingIndex {
     what = 'the index',
   ): T {
     const fail = (why: string) =>
-      new WebInferError(
-        'CORRUPT_FILE',
-        `Cannot read ${what} as an ebm.js embedding index: ${why}.`,
-        {
-          source: what,
-        },
-      );
+      new EbmError('CORRUPT_FILE', `Cannot read ${what} as an ebm.js embedding index: ${why}.`, {
+        source: what,
+      });
     if (!(bytes instanceof Uint8Array)) throw fail(`expected bytes, received ${describe(bytes)}`);
     if (
       bytes.length < MAGIC.length + 4 ||
@@ -308,19 +304,19 @@ export class EmbeddingIndex {
   /** Validates `v` against `dim` (any size when null); returns the dimension it sets. */
   private checkVector(v: ArrayLike<number>, where: string, dim: number | null): number {
     if (typeof v !== 'object' || v === null || typeof v.length !== 'number') {
-      throw new WebInferError(
+      throw new EbmError(
         'INVALID_ARGUMENT',
         `${where}: embedding must be a Float32Array or an array of numbers, received ${describe(v)}.`,
         { received: describe(v) },
       );
     }
     if (dim === null && v.length === 0) {
-      throw new WebInferError('INVALID_ARGUMENT', `${where}: embedding is empty.`, {
+      throw new EbmError('INVALID_ARGUMENT', `${where}: embedding is empty.`, {
         received: 0,
       });
     }
     if (dim !== null && v.length !== dim) {
-      throw new WebInferError(
+      throw new EbmError(
         'SHAPE_MISMATCH',
         `${where}: embedding has ${v.length} values but the index holds ${dim}-dimensional vectors.`,
         { expected: dim, received: v.length },
@@ -328,7 +324,7 @@ export class EmbeddingIndex {
     }
     for (let i = 0; i < v.length; i++) {
       if (!Number.isFinite(v[i])) {
-        throw new WebInferError(
+        throw new EbmError(
           'INVALID_ARGUMENT',
           `${where}: embedding value ${i} is ${v[i]}; embeddings must be finite.`,
           { index: i, received: v[i] },
@@ -367,7 +363,7 @@ export class EmbeddingIndex {
 
 function checkId(id: unknown, where: string): asserts id is string {
   if (typeof id !== 'string' || id.length === 0) {
-    throw new WebInferError(
+    throw new EbmError(
       'INVALID_ARGUMENT',
       `${where}: id must be a non-empty string, received ${describe(id)}.`,
       { received: id },

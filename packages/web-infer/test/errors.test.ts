@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FeatureExtractor, isWebInferError, type WebInferErrorCode } from '../src/index.node.js';
+import { type EbmErrorCode, FeatureExtractor, isEbmError } from '../src/index.node.js';
 import {
   fixture,
   handMadeModel,
@@ -22,13 +22,9 @@ async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }
   throw new Error('expected a rejection');
 }
 
-async function expectError(
-  p: Promise<unknown>,
-  code: WebInferErrorCode,
-  ...parts: (string | RegExp)[]
-) {
+async function expectError(p: Promise<unknown>, code: EbmErrorCode, ...parts: (string | RegExp)[]) {
   const error = await rejection(p);
-  expect(isWebInferError(error), String(error)).toBe(true);
+  expect(isEbmError(error), String(error)).toBe(true);
   expect(error.name).toBe('EbmError');
   expect(error.code, error.message).toBe(code);
   for (const part of parts) expect(error.message).toMatch(part);

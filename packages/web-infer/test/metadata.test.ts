@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { METADATA_KEYS } from '@ebmjs/export';
 import { describe, expect, it } from 'vitest';
 import { type DeviceSupport, openOnDevice, sessionError } from '../src/devices.js';
-import { readModelInfo, WebInferError } from '../src/index.node.js';
+import { EbmError, readModelInfo } from '../src/index.node.js';
 import { EBMJS_METADATA_KEYS } from '../src/metadata.js';
 import { convertChannels, resizeBilinear } from '../src/preprocess.js';
 import { handMadeModel, modelPath } from './helpers.js';
@@ -86,7 +86,7 @@ describe('preprocessing arithmetic', () => {
 });
 
 describe("device selection: 'auto' falls back and reports why", () => {
-  const fake = (fail: Record<string, WebInferError>): DeviceSupport => ({
+  const fake = (fail: Record<string, EbmError>): DeviceSupport => ({
     platform: 'node',
     devices: ['cpu', 'cuda', 'wasm'],
     auto: ['cuda', 'cpu', 'wasm'],
@@ -96,7 +96,7 @@ describe("device selection: 'auto' falls back and reports why", () => {
       return { session: {} as never, Tensor: {} as never, device, runtime: 'onnxruntime-node' };
     },
   });
-  const unavailable = (d: string) => new WebInferError('BACKEND_UNAVAILABLE', `${d} is missing`);
+  const unavailable = (d: string) => new EbmError('BACKEND_UNAVAILABLE', `${d} is missing`);
   const settings = { threads: undefined, wasmPaths: undefined };
 
   it('skips providers that fail to start, in order, and records each failure', async () => {
@@ -117,7 +117,7 @@ describe("device selection: 'auto' falls back and reports why", () => {
     await expect(
       openOnDevice(fake({ cuda: unavailable('cuda') }), new Uint8Array(), 'cuda', settings),
     ).rejects.toThrow('cuda is missing');
-    const corrupt = new WebInferError('CORRUPT_FILE', 'bad model');
+    const corrupt = new EbmError('CORRUPT_FILE', 'bad model');
     await expect(
       openOnDevice(
         fake({ cuda: unavailable('cuda'), cpu: corrupt }),
