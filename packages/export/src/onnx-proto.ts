@@ -3,7 +3,7 @@ import { onnxSchema } from './generated/onnx-schema.js';
 
 /**
  * The ONNX protobuf types, built once from the descriptor that pbjs generated from
- * schema/onnx.proto3. protobufjs's reflection encoder does the wire format.
+ * schema/onnx.proto. protobufjs's reflection encoder does the wire format.
  */
 let modelType: protobuf.Type | undefined;
 
