@@ -34,7 +34,9 @@ const OPTIONS = {
   seed: { type: 'string' },
   out: { type: 'string' },
   config: { type: 'string' },
+  'checkpoint-every-steps': { type: 'string' },
   resume: { type: 'boolean', default: false },
+  extend: { type: 'boolean', default: false },
 } as const;
 
 export const train: Command = {
@@ -52,15 +54,18 @@ export const train: Command = {
     '  --weight-decay <x>        for adamw and lars',
     '  --temperature <x>         loss temperature (recipe default)',
     '  --warmup-epochs <x>       linear warm-up before the cosine decay (default 0)',
-    '  --time-budget <seconds>   fit the run into this wall time',
-    '  --max-steps <n>           stop after n optimizer steps',
+    '  --time-budget <seconds>   fit the run into this wall time (--resume completes the fitted run)',
+    '  --max-steps <n>           stop after n optimizer steps (the plan stays: --resume completes it)',
     '  --limit <n>               use a random subset of n training images',
     '  --seed <n>                random seed (default 0)',
     '  --out <dir>               run directory (default runs/<recipe>-<dataset>)',
     '  --config <file.json>      options as JSON (flags override it)',
-    '  --resume                  continue from <out>/checkpoint',
+    '  --checkpoint-every-steps <n>  also checkpoint every n steps, mid-epoch (default: each epoch)',
+    '  --resume                  continue from <out>/checkpoint (same settings, exactly)',
+    '  --extend                  with --resume: train a run for more --epochs',
     '',
     'Writes <out>/metrics.jsonl (one line per epoch), <out>/checkpoint/, <out>/encoder/ and <out>/run.json.',
+    'Ctrl-C (SIGINT) writes a checkpoint and stops after the current step; --resume continues.',
   ].join('\n'),
   async run(args, io) {
     const flags = parseFlags(args, OPTIONS, { positionals: 1 });
@@ -110,8 +115,15 @@ export const train: Command = {
       maxSteps: numberFlag(get('max-steps', 'maxSteps'), 'max-steps', { integer: true, min: 1 }),
       seed: numberFlag(get('seed', 'seed'), 'seed', { integer: true, min: 0 }) ?? 0,
       runDir: out,
+      checkpointEverySteps: numberFlag(
+        get('checkpoint-every-steps', 'checkpointEverySteps'),
+        'checkpoint-every-steps',
+        { integer: true, min: 1 },
+      ),
       resume: flags.bool('resume'),
+      extend: flags.bool('extend'),
     };
+    if (config.extend && !config.resume) throw new CliUsageError('--extend needs --resume.');
 
     if (out.trim() === '') throw new CliUsageError('--out must not be empty.');
     await checkDatasetFlag(datasetName);
@@ -124,13 +136,30 @@ export const train: Command = {
     );
     await mkdir(out, { recursive: true });
     config.callbacks = [progressBar()];
-    const common = { ...config, dataset, ...(temperature !== undefined ? { temperature } : {}) };
-    const result =
-      recipe === 'simclr'
-        ? await trainSimCLR(common)
-        : recipe === 'moco'
-          ? await trainMoCo(common)
-          : await trainPIRL(common);
+    // The first Ctrl-C stops at the next step with a checkpoint; a second one quits at once.
+    const interrupt = new AbortController();
+    const onSigint = () => {
+      io.err('interrupted: writing a checkpoint after this step (Ctrl-C again to quit now)');
+      interrupt.abort();
+    };
+    process.once('SIGINT', onSigint);
+    const common = {
+      ...config,
+      dataset,
+      signal: interrupt.signal,
+      ...(temperature !== undefined ? { temperature } : {}),
+    };
+    let result: Awaited<ReturnType<typeof trainSimCLR | typeof trainPIRL>>;
+    try {
+      result =
+        recipe === 'simclr'
+          ? await trainSimCLR(common)
+          : recipe === 'moco'
+            ? await trainMoCo(common)
+            : await trainPIRL(common);
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
     await saveModel(result.encoder.model, join(out, 'encoder'));
     await writeRunInfo(out, {
       recipe,
@@ -144,9 +173,11 @@ export const train: Command = {
     io.out(
       `trained ${recipe} for ${result.steps} steps in ${result.seconds.toFixed(1)} s (${result.stopReason})` +
         (last ? `, final loss ${last.loss.toFixed(4)}` : '') +
-        `; encoder saved to ${join(out, 'encoder')}`,
+        `; encoder saved to ${join(out, 'encoder')}` +
+        (result.stopReason === 'interrupted' ? `; continue with --resume --out ${out}` : ''),
     );
-    return 0;
+    // 128 + SIGINT, as a shell reports a process that Ctrl-C stopped.
+    return result.stopReason === 'interrupted' ? 130 : 0;
   },
 };
 
