@@ -11,6 +11,7 @@ import { L2_NORMALIZE_CLASSES } from './layers/registry.js';
 import { buildMetadata } from './metadata.js';
 import { type ExportOnnxOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { convertWeightsToFloat16 } from './passes/float16-weights.js';
+import { useGlobalPooling } from './passes/global-pooling.js';
 import { removeDeadNodes, replaceUses, topologicalSort } from './passes/graph-utils.js';
 import { eliminateTransposes } from './passes/transpose-elimination.js';
 import { serializeModel } from './serialize.js';
@@ -67,6 +68,7 @@ export async function exportOnnx(
 
   removeDeadNodes(graph);
   if (opts.optimize) eliminateTransposes(builder);
+  useGlobalPooling(builder);
   if (opts.float16) convertWeightsToFloat16(builder);
   removeDeadNodes(graph);
   topologicalSort(graph);

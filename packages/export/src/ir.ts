@@ -16,6 +16,12 @@ export interface IrNode {
   inputs: string[];
   outputs: string[];
   attributes: Record<string, AttributeValue>;
+  /**
+   * Set by the global-pooling converter on its Reduce node: the input's rank. When the passes
+   * leave it reducing exactly the spatial axes of an NCHW value, it becomes GlobalAveragePool /
+   * GlobalMaxPool (see passes/global-pooling.ts).
+   */
+  globalPoolRank?: number;
 }
 
 export type IrDataType = 'float32' | 'float16' | 'int64';

@@ -42,5 +42,7 @@ export function globalPooling(args: LayerConversion): string[] {
       : [2];
   const keep = args.config['keepDims'] === true;
   const op = args.className.startsWith('GlobalMax') ? 'ReduceMax' : 'ReduceMean';
-  return [b.reduce(op, args.inputs[0]!, axes, keep, args.layer.name)];
+  const y = b.reduce(op, args.inputs[0]!, axes, keep, args.layer.name);
+  b.graph.nodes[b.graph.nodes.length - 1]!.globalPoolRank = is2d ? 4 : 3;
+  return [y];
 }
