@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { EbmError, Rng, untaped, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -39,10 +40,14 @@ export function denoisingLoss<M>(
   options: DenoisingOptions,
   perExample: (model: M, data: tf.Tensor, noisy: tf.Tensor, noise: tf.Tensor) => tf.Tensor,
 ): DenoisingLoss<M> {
-  const { sigma, reducer = mean() } = options ?? ({} as DenoisingOptions);
+  const { sigma, reducer, seed } = resolveOptions(name, options, {
+    sigma: undefined,
+    reducer: mean(),
+    seed: 0,
+  });
   assertPositive(sigma, `${name}: sigma`);
   assertReducer(reducer, `${name}: reducer`);
-  const rng = new Rng(options.seed ?? 0);
+  const rng = new Rng(seed);
   return (model, data, noise) => {
     assertFunction(model, `${name}: model`);
     assertFloatInput(data, [2, 3, 4, 5], `${name}: data`);

@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { EbmError, ops, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { isGreater } from './masked.js';
@@ -86,7 +87,11 @@ function safeRoot(x: tf.Tensor, p: number): tf.Tensor {
 
 /** The Lp distance ‖a − b‖_p (to the power `power`), optionally on L2-normalised embeddings. */
 export function lp(options: LpOptions = {}): Distance {
-  const { p = 2, normalize = true, power = 1 } = options;
+  const { p, normalize, power } = resolveOptions('distances.lp', options, {
+    p: 2,
+    normalize: true,
+    power: 1,
+  });
   validate.assertNumber(p, 'distances.lp: p', { min: 1 });
   validate.assertNumber(power, 'distances.lp: power', { min: 0, exclusiveMin: true });
   if (typeof normalize !== 'boolean') {

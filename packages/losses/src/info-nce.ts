@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { EbmError, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertAtLeast, assertFloatInput, assertPositive } from './checks.js';
@@ -79,14 +80,18 @@ export function assertNegatives(
  * the cross-entropy of picking the positive. In-batch negatives are the other rows' keys.
  */
 export function infoNCE(options: InfoNceOptions = {}): InfoNceLoss {
-  const { temperature = 0.07, similarity = cosine(), reducer = mean() } = options;
+  const { temperature, similarity, inBatchNegatives, reducer } = resolveOptions(
+    'infoNCE',
+    options,
+    { temperature: 0.07, similarity: cosine(), inBatchNegatives: undefined, reducer: mean() },
+  );
   assertPositive(temperature, 'infoNCE: temperature');
   assertDistance(similarity, 'infoNCE: similarity');
   assertReducer(reducer, 'infoNCE: reducer');
-  if (options.inBatchNegatives !== undefined && typeof options.inBatchNegatives !== 'boolean') {
+  if (inBatchNegatives !== undefined && typeof inBatchNegatives !== 'boolean') {
     throw new EbmError(
       'INVALID_ARGUMENT',
-      `infoNCE: inBatchNegatives must be a boolean, received ${typeof options.inBatchNegatives}.`,
+      `infoNCE: inBatchNegatives must be a boolean, received ${typeof inBatchNegatives}.`,
     );
   }
   return (query, positiveKey, negatives) => {
@@ -96,7 +101,7 @@ export function infoNCE(options: InfoNceOptions = {}): InfoNceLoss {
     if (negatives !== undefined) assertNegatives(negatives, query, 'infoNCE', 'query');
     const n = query.shape[0]!;
     assertAtLeast(n, 1, 'infoNCE: batch size', 'the batch is empty.');
-    const inBatch = options.inBatchNegatives ?? negatives === undefined;
+    const inBatch = inBatchNegatives ?? negatives === undefined;
     const explicit = negatives === undefined ? 0 : negatives.shape[negatives.rank - 2]!;
     const available = (inBatch ? n - 1 : 0) + explicit;
     if (available < 1) {

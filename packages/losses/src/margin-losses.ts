@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { ops, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertPositive } from './checks.js';
@@ -50,20 +51,26 @@ function marginLoss(
 
 /** Hinge: max(0, m + E⁺ − Ē). */
 export function hinge(options: MarginOptions = {}): AnswerEnergyLoss {
-  const { margin = 1, reducer = mean() } = options;
+  const { margin, reducer } = resolveOptions('marginLosses.hinge', options, {
+    margin: 1,
+    reducer: mean(),
+  });
   validate.assertNumber(margin, 'marginLosses.hinge: margin', { min: 0 });
   return marginLoss('hinge', reducer, (c, o) => tf.relu(tf.add(tf.sub(c, o), margin)));
 }
 
 /** Log loss, a soft hinge with an infinite margin: log(1 + exp(E⁺ − Ē)). */
 export function log(options: MarginLossOptions = {}): AnswerEnergyLoss {
-  const { reducer = mean() } = options;
+  const { reducer } = resolveOptions('marginLosses.log', options, { reducer: mean() });
   return marginLoss('log', reducer, (c, o) => tf.softplus(tf.sub(c, o)));
 }
 
 /** Square-square: E⁺² + max(0, m − Ē)². Energies should be ≥ 0. */
 export function squareSquare(options: MarginOptions = {}): AnswerEnergyLoss {
-  const { margin = 1, reducer = mean() } = options;
+  const { margin, reducer } = resolveOptions('marginLosses.squareSquare', options, {
+    margin: 1,
+    reducer: mean(),
+  });
   validate.assertNumber(margin, 'marginLosses.squareSquare: margin', { min: 0 });
   return marginLoss('squareSquare', reducer, (c, o) =>
     tf.add(tf.square(c), tf.square(tf.relu(tf.sub(margin, o)))),
@@ -72,7 +79,10 @@ export function squareSquare(options: MarginOptions = {}): AnswerEnergyLoss {
 
 /** Square-exponential: E⁺² + γ exp(−Ē). */
 export function squareExponential(options: SquareExponentialOptions = {}): AnswerEnergyLoss {
-  const { gamma = 1, reducer = mean() } = options;
+  const { gamma, reducer } = resolveOptions('marginLosses.squareExponential', options, {
+    gamma: 1,
+    reducer: mean(),
+  });
   assertPositive(gamma, 'marginLosses.squareExponential: gamma');
   return marginLoss('squareExponential', reducer, (c, o) =>
     tf.add(tf.square(c), tf.mul(tf.exp(tf.neg(o)), gamma)),

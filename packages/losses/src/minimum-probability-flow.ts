@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { EbmError, ops } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertBinaryBatch, flipEnergyGaps } from './binary-neighbours.js';
@@ -28,14 +29,15 @@ export function minimumProbabilityFlow(
   energy: EnergyFn,
   options: MinimumProbabilityFlowOptions = {},
 ): BinaryDataLoss {
-  const { log = false } = options;
-  if (log && options.reducer !== undefined) {
+  const o = resolveOptions('minimumProbabilityFlow', options, { log: false, reducer: undefined });
+  const { log } = o;
+  if (log && o.reducer !== undefined) {
     throw new EbmError(
       'INVALID_ARGUMENT',
       'minimumProbabilityFlow: log: true returns log of the mean flow and takes no reducer.',
     );
   }
-  const reducer = options.reducer ?? mean();
+  const reducer = o.reducer ?? mean();
   assertReducer(reducer, 'minimumProbabilityFlow: reducer');
   return (data) => {
     assertBinaryBatch(energy, data, 'minimumProbabilityFlow');

@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { EbmError, Rng, stopGradient, untaped, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -40,7 +41,13 @@ export interface NceLoss {
  * exp(−E − c) a normalised density, so c learns the log-partition.
  */
 export function nce(options: NceOptions): NceLoss {
-  const { noise, noiseRatio = 1 } = options ?? ({} as NceOptions);
+  const o = resolveOptions('nce', options, {
+    noise: undefined,
+    logZ: undefined,
+    noiseRatio: 1,
+    seed: 0,
+  });
+  const { noise, noiseRatio } = o;
   if (
     noise === undefined ||
     typeof noise.sample !== 'function' ||
@@ -52,7 +59,7 @@ export function nce(options: NceOptions): NceLoss {
     );
   }
   validate.assertNumber(noiseRatio, 'nce: noiseRatio', { min: 0, exclusiveMin: true });
-  const given = options.logZ;
+  const given = o.logZ;
   let logZ: tf.Variable;
   if (given instanceof tf.Variable) {
     if (given.rank !== 0 || given.dtype !== 'float32') {
@@ -67,7 +74,7 @@ export function nce(options: NceOptions): NceLoss {
     logZ = tf.variable(tf.scalar(given ?? 0), true, undefined, 'float32');
   }
   const owned = !(given instanceof tf.Variable);
-  const rng = new Rng(options.seed ?? 0);
+  const rng = new Rng(o.seed);
 
   const loss = (energyFn: EnergyFn, data: tf.Tensor, noiseSamples?: tf.Tensor): tf.Scalar => {
     assertFunction(energyFn, 'nce: energyFn');

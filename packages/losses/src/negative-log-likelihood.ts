@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { ops } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertAtLeast, assertFloatInput, assertPositive } from './checks.js';
@@ -44,7 +45,10 @@ export function assertAnswerEnergies(
 export function negativeLogLikelihood(
   options: NegativeLogLikelihoodOptions = {},
 ): AnswerEnergyLoss {
-  const { beta = 1, reducer = mean() } = options;
+  const { beta, reducer } = resolveOptions('negativeLogLikelihood', options, {
+    beta: 1,
+    reducer: mean(),
+  });
   assertPositive(beta, 'negativeLogLikelihood: beta');
   assertReducer(reducer, 'negativeLogLikelihood: reducer');
   return (energies, targets) => {

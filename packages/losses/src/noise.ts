@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { EbmError, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertFloatInput } from './checks.js';
@@ -37,10 +38,15 @@ export interface GaussianNoiseOptions {
 
 /** A diagonal Gaussian over [n, d]: match its mean and std to the data's for efficient NCE. */
 export function gaussian(options: GaussianNoiseOptions): NoiseDistribution {
-  const { dim } = options;
+  const o = resolveOptions('noiseDistributions.gaussian', options, {
+    dim: undefined,
+    mean: 0,
+    std: 1,
+  });
+  const { dim } = o;
   assertDim(dim, 'noiseDistributions.gaussian: dim');
-  const mean = perFeature(options.mean ?? 0, dim, 'noiseDistributions.gaussian: mean');
-  const std = perFeature(options.std ?? 1, dim, 'noiseDistributions.gaussian: std');
+  const mean = perFeature(o.mean, dim, 'noiseDistributions.gaussian: mean');
+  const std = perFeature(o.std, dim, 'noiseDistributions.gaussian: std');
   if (std.some((s) => !(s > 0)))
     throw new EbmError('INVALID_ARGUMENT', 'noiseDistributions.gaussian: std must be > 0.');
   const logNorm = std.reduce((acc, s) => acc + Math.log(s) + 0.5 * Math.log(2 * Math.PI), 0);
@@ -78,9 +84,10 @@ export interface BernoulliNoiseOptions {
 
 /** Independent bits over [n, d] of 0/1. */
 export function bernoulli(options: BernoulliNoiseOptions): NoiseDistribution {
-  const { dim } = options;
+  const o = resolveOptions('noiseDistributions.bernoulli', options, { dim: undefined, p: 0.5 });
+  const { dim } = o;
   assertDim(dim, 'noiseDistributions.bernoulli: dim');
-  const p = perFeature(options.p ?? 0.5, dim, 'noiseDistributions.bernoulli: p');
+  const p = perFeature(o.p, dim, 'noiseDistributions.bernoulli: p');
   if (p.some((v) => !(v > 0 && v < 1)))
     throw new EbmError('INVALID_ARGUMENT', 'noiseDistributions.bernoulli: p must be in (0, 1).');
   const logP = Float32Array.from(p, Math.log);

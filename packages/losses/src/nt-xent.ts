@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertAtLeast, assertFloatInput, assertPositive } from './checks.js';
@@ -24,7 +25,11 @@ export type TwoViewLoss = (z1: tf.Tensor, z2: tf.Tensor) => tf.Scalar;
  * so both directions count and self-similarity is masked out. Loss = mean ℓ_i.
  */
 export function ntXent(options: NtXentOptions = {}): TwoViewLoss {
-  const { temperature = 0.5, similarity = cosine(), reducer = mean() } = options;
+  const { temperature, similarity, reducer } = resolveOptions('ntXent', options, {
+    temperature: 0.5,
+    similarity: cosine(),
+    reducer: mean(),
+  });
   assertPositive(temperature, 'ntXent: temperature');
   assertDistance(similarity, 'ntXent: similarity');
   assertReducer(reducer, 'ntXent: reducer');

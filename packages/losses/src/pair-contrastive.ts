@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertAtLeast, assertFloatInput } from './checks.js';
@@ -30,11 +31,17 @@ export interface PairContrastiveOptions {
  * With a similarity S the roles flip: ½ max(0, m⁺ − S)² and ½ max(0, S − m)².
  */
 export function pairContrastive(options: PairContrastiveOptions = {}): LabelledLoss {
-  const { distance = lp(), reducer = meanNonZero() } = options;
+  const o = resolveOptions('pairContrastive', options, {
+    margin: undefined,
+    positiveMargin: undefined,
+    distance: lp(),
+    reducer: meanNonZero(),
+  });
+  const { distance, reducer } = o;
   assertDistance(distance, 'pairContrastive: distance');
   assertReducer(reducer, 'pairContrastive: reducer');
-  const margin = options.margin ?? (distance.isSimilarity ? 0 : 1);
-  const positiveMargin = options.positiveMargin ?? (distance.isSimilarity ? 1 : 0);
+  const margin = o.margin ?? (distance.isSimilarity ? 0 : 1);
+  const positiveMargin = o.positiveMargin ?? (distance.isSimilarity ? 1 : 0);
   validate.assertNumber(margin, 'pairContrastive: margin');
   validate.assertNumber(positiveMargin, 'pairContrastive: positiveMargin');
   return (embeddings, labels) => {

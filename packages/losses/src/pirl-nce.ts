@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { EbmError, stopGradient, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertAtLeast, assertFloatInput, assertPositive } from './checks.js';
@@ -53,13 +54,19 @@ export type PirlNceLoss = (
  *   L = λ L_NCE(g(v_It), m_I) + (1 − λ) L_NCE(f(v_I), m_I).
  */
 export function pirlNCE(options: PirlNceOptions = {}): PirlNceLoss {
-  const {
-    temperature = 0.07,
-    mode = 'nce',
-    lambda = 0.5,
-    similarity = cosine(),
-    reducer = mean(),
-  } = options;
+  const { temperature, mode, lambda, logZ, datasetSize, similarity, reducer } = resolveOptions(
+    'pirlNCE',
+    options,
+    {
+      temperature: 0.07,
+      mode: 'nce',
+      lambda: 0.5,
+      logZ: undefined,
+      datasetSize: undefined,
+      similarity: cosine(),
+      reducer: mean(),
+    },
+  );
   assertPositive(temperature, 'pirlNCE: temperature');
   validate.assertNumber(lambda, 'pirlNCE: lambda', { min: 0, max: 1 });
   assertDistance(similarity, 'pirlNCE: similarity');
@@ -70,7 +77,6 @@ export function pirlNCE(options: PirlNceOptions = {}): PirlNceLoss {
       `pirlNCE: mode must be 'nce' or 'infonce', received ${String(mode)}.`,
     );
   }
-  const { logZ, datasetSize } = options;
   if (logZ !== undefined) {
     validate.assertNumber(logZ, 'pirlNCE: logZ');
     if (datasetSize === undefined) {

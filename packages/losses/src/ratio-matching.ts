@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertBinaryBatch, flipEnergyGaps } from './binary-neighbours.js';
 import type { EnergyFn } from './checks.js';
@@ -22,7 +23,7 @@ export function ratioMatching(
   energy: EnergyFn,
   options: RatioMatchingOptions = {},
 ): BinaryDataLoss {
-  const { reducer = mean() } = options;
+  const { reducer } = resolveOptions('ratioMatching', options, { reducer: mean() });
   assertReducer(reducer, 'ratioMatching: reducer');
   return (data) => {
     assertBinaryBatch(energy, data, 'ratioMatching');

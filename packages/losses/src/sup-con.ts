@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertAtLeast, assertFloatInput, assertPositive } from './checks.js';
 import { assertDistance, cosine, type Distance, score } from './distances.js';
@@ -24,7 +25,11 @@ export type LabelledLoss = (embeddings: tf.Tensor, labels: LabelsLike) => tf.Sca
  * For several views per sample, concatenate the views and repeat the labels.
  */
 export function supCon(options: SupConOptions = {}): LabelledLoss {
-  const { temperature = 0.1, similarity = cosine(), reducer = mean() } = options;
+  const { temperature, similarity, reducer } = resolveOptions('supCon', options, {
+    temperature: 0.1,
+    similarity: cosine(),
+    reducer: mean(),
+  });
   assertPositive(temperature, 'supCon: temperature');
   assertDistance(similarity, 'supCon: similarity');
   assertReducer(reducer, 'supCon: reducer');

@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { EbmError, ops, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertAtLeast, assertFloatInput } from './checks.js';
@@ -31,7 +32,13 @@ export interface TripletOptions {
  * A batch without a valid triplet gives 0.
  */
 export function triplet(options: TripletOptions = {}): LabelledLoss {
-  const { margin = 0.2, mining = 'all', distance = lp() } = options;
+  const o = resolveOptions('triplet', options, {
+    margin: 0.2,
+    mining: 'all',
+    distance: lp(),
+    reducer: undefined,
+  });
+  const { margin, mining, distance } = o;
   validate.assertNumber(margin, 'triplet: margin', { min: 0 });
   assertDistance(distance, 'triplet: distance');
   if (mining !== 'all' && mining !== 'hard' && mining !== 'semihard') {
@@ -40,7 +47,7 @@ export function triplet(options: TripletOptions = {}): LabelledLoss {
       `triplet: mining must be 'all', 'hard' or 'semihard', received ${String(mining)}.`,
     );
   }
-  const reducer = options.reducer ?? (mining === 'all' ? meanNonZero() : mean());
+  const reducer = o.reducer ?? (mining === 'all' ? meanNonZero() : mean());
   assertReducer(reducer, 'triplet: reducer');
   return (embeddings, labels) => {
     assertFloatInput(embeddings, 2, 'triplet: embeddings');
