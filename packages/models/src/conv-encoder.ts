@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { bool, inputShape, layerName, positiveInt, positiveIntList, seed } from './checks.js';
 import type { Encoder } from './encoder.js';
@@ -34,21 +35,32 @@ export interface ConvEncoderOptions {
  */
 export function convEncoder(options: ConvEncoderOptions = {}): Encoder {
   const where = 'convEncoder';
-  const shape = inputShape(options.inputShape ?? [28, 28, 1], `${where}: inputShape`, 3, {
+  const o = resolveOptions(where, options, {
+    inputShape: [28, 28, 1],
+    channels: [32, 64, 128],
+    embeddingDim: undefined,
+    batchNorm: true,
+    l2Normalize: false,
+    seed: 0,
+    name: 'conv_encoder',
+    inputName: 'image',
+    outputName: 'embedding',
+  });
+  const shape = inputShape(o.inputShape, `${where}: inputShape`, 3, {
     allowNull: true,
   });
   positiveInt(shape[2], `${where}: inputShape[2] (channels)`);
-  const channels = positiveIntList(options.channels ?? [32, 64, 128], `${where}: channels`);
+  const channels = positiveIntList(o.channels, `${where}: channels`);
   const dense =
-    options.embeddingDim === undefined
+    o.embeddingDim === undefined
       ? undefined
-      : positiveInt(options.embeddingDim, `${where}: embeddingDim`);
-  const useBn = bool(options.batchNorm ?? true, `${where}: batchNorm`);
-  const normalize = bool(options.l2Normalize ?? false, `${where}: l2Normalize`);
-  const init = new SeededInitializers(seed(options.seed ?? 0, `${where}: seed`));
-  const name = layerName(options.name ?? 'conv_encoder', `${where}: name`);
-  const inputName = layerName(options.inputName ?? 'image', `${where}: inputName`);
-  const outputName = layerName(options.outputName ?? 'embedding', `${where}: outputName`);
+      : positiveInt(o.embeddingDim, `${where}: embeddingDim`);
+  const useBn = bool(o.batchNorm, `${where}: batchNorm`);
+  const normalize = bool(o.l2Normalize, `${where}: l2Normalize`);
+  const init = new SeededInitializers(seed(o.seed, `${where}: seed`));
+  const name = layerName(o.name, `${where}: name`);
+  const inputName = layerName(o.inputName, `${where}: inputName`);
+  const outputName = layerName(o.outputName, `${where}: outputName`);
 
   const input = tfl.input({ shape, name: inputName });
   let x = input;

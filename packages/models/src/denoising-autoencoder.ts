@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { EbmError, Rng, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -49,10 +50,16 @@ export class DenoisingAutoencoder {
 
   constructor(options: DenoisingAutoencoderOptions) {
     const where = 'DenoisingAutoencoder';
-    this.encoder = toModel(options?.encoder, `${where}: encoder`);
-    this.decoder = toModel(options.decoder, `${where}: decoder`);
-    this.noise = checkNoise(options.noise ?? { type: 'gaussian', std: 0.3 }, `${where}: noise`);
-    this.rng = new Rng(seed(options.seed ?? 0, `${where}: seed`));
+    const o = resolveOptions(where, options, {
+      encoder: undefined,
+      decoder: undefined,
+      noise: { type: 'gaussian', std: 0.3 },
+      seed: 0,
+    });
+    this.encoder = toModel(o.encoder, `${where}: encoder`);
+    this.decoder = toModel(o.decoder, `${where}: decoder`);
+    this.noise = checkNoise(o.noise, `${where}: noise`);
+    this.rng = new Rng(seed(o.seed, `${where}: seed`));
     const single = (m: tfl.LayersModel) => m.inputs.length === 1 && m.outputs.length === 1;
     if (!single(this.encoder) || !single(this.decoder)) {
       throw new EbmError(
@@ -76,20 +83,29 @@ export class DenoisingAutoencoder {
   /** An MLP autoencoder: Dense-ReLU encoder to `latentDim`, mirrored decoder. */
   static mlp(options: MlpDaeOptions): DenoisingAutoencoder {
     const where = 'DenoisingAutoencoder.mlp';
-    const inputDim = positiveInt(options?.inputDim, `${where}: inputDim`);
-    const hidden = positiveIntList(options.hiddenUnits ?? [256], `${where}: hiddenUnits`, {
+    const o = resolveOptions(where, options, {
+      inputDim: undefined,
+      hiddenUnits: [256],
+      latentDim: 32,
+      outputActivation: 'linear',
+      noise: undefined,
+      seed: 0,
+      name: 'dae',
+    });
+    const inputDim = positiveInt(o.inputDim, `${where}: inputDim`);
+    const hidden = positiveIntList(o.hiddenUnits, `${where}: hiddenUnits`, {
       allowEmpty: true,
     });
-    const latentDim = positiveInt(options.latentDim ?? 32, `${where}: latentDim`);
-    const outAct = options.outputActivation ?? 'linear';
+    const latentDim = positiveInt(o.latentDim, `${where}: latentDim`);
+    const outAct = o.outputActivation;
     if (outAct !== 'linear' && outAct !== 'sigmoid') {
       throw new EbmError(
         'INVALID_ARGUMENT',
         `${where}: outputActivation must be 'linear' or 'sigmoid', received ${String(outAct)}.`,
       );
     }
-    const s = seed(options.seed ?? 0, `${where}: seed`);
-    const name = layerName(options.name ?? 'dae', `${where}: name`);
+    const s = seed(o.seed, `${where}: seed`);
+    const name = layerName(o.name, `${where}: name`);
     const encoder = mlpEncoder({
       inputShape: [inputDim],
       hiddenUnits: hidden,
@@ -125,7 +141,7 @@ export class DenoisingAutoencoder {
     return new DenoisingAutoencoder({
       encoder,
       decoder,
-      ...(options.noise ? { noise: options.noise } : {}),
+      ...(o.noise ? { noise: o.noise } : {}),
       seed: s,
     });
   }

@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { EbmError, ops, Rng, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { positiveInt, seed, unitInterval } from './checks.js';
@@ -38,10 +39,16 @@ export class MemoryBank {
 
   constructor(options: MemoryBankOptions) {
     const where = 'MemoryBank';
-    this.size = positiveInt(options?.size, `${where}: size`);
-    this.dim = positiveInt(options.dim, `${where}: dim`);
-    this.momentum = unitInterval(options.momentum ?? 0.5, `${where}: momentum`);
-    this.rng = new Rng(seed(options.seed ?? 0, `${where}: seed`));
+    const o = resolveOptions(where, options, {
+      size: undefined,
+      dim: undefined,
+      momentum: 0.5,
+      seed: 0,
+    });
+    this.size = positiveInt(o.size, `${where}: size`);
+    this.dim = positiveInt(o.dim, `${where}: dim`);
+    this.momentum = unitInterval(o.momentum, `${where}: momentum`);
+    this.rng = new Rng(seed(o.seed, `${where}: seed`));
     const initSeed = this.rng.seed();
     this.memory = tf.tidy(() =>
       tf.variable(

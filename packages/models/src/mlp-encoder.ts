@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { bool, inputShape, layerName, positiveInt, positiveIntList, seed } from './checks.js';
 import type { Encoder } from './encoder.js';
@@ -32,20 +33,31 @@ export interface MlpEncoderOptions {
  */
 export function mlpEncoder(options: MlpEncoderOptions): Encoder {
   const where = 'mlpEncoder';
+  const o = resolveOptions(where, options, {
+    inputShape: undefined,
+    hiddenUnits: [256],
+    embeddingDim: 128,
+    batchNorm: false,
+    l2Normalize: false,
+    seed: 0,
+    name: 'mlp_encoder',
+    inputName: 'input',
+    outputName: 'embedding',
+  });
   const shape =
-    typeof options?.inputShape === 'number'
-      ? [positiveInt(options.inputShape, `${where}: inputShape`)]
-      : (inputShape(options?.inputShape, `${where}: inputShape`, [1, 2, 3, 4]) as number[]);
-  const hidden = positiveIntList(options.hiddenUnits ?? [256], `${where}: hiddenUnits`, {
+    typeof o.inputShape === 'number'
+      ? [positiveInt(o.inputShape, `${where}: inputShape`)]
+      : (inputShape(o.inputShape, `${where}: inputShape`, [1, 2, 3, 4]) as number[]);
+  const hidden = positiveIntList(o.hiddenUnits, `${where}: hiddenUnits`, {
     allowEmpty: true,
   });
-  const embeddingDim = positiveInt(options.embeddingDim ?? 128, `${where}: embeddingDim`);
-  const useBn = bool(options.batchNorm ?? false, `${where}: batchNorm`);
-  const normalize = bool(options.l2Normalize ?? false, `${where}: l2Normalize`);
-  const init = new SeededInitializers(seed(options.seed ?? 0, `${where}: seed`));
-  const name = layerName(options.name ?? 'mlp_encoder', `${where}: name`);
-  const inputName = layerName(options.inputName ?? 'input', `${where}: inputName`);
-  const outputName = layerName(options.outputName ?? 'embedding', `${where}: outputName`);
+  const embeddingDim = positiveInt(o.embeddingDim, `${where}: embeddingDim`);
+  const useBn = bool(o.batchNorm, `${where}: batchNorm`);
+  const normalize = bool(o.l2Normalize, `${where}: l2Normalize`);
+  const init = new SeededInitializers(seed(o.seed, `${where}: seed`));
+  const name = layerName(o.name, `${where}: name`);
+  const inputName = layerName(o.inputName, `${where}: inputName`);
+  const outputName = layerName(o.outputName, `${where}: outputName`);
 
   const input = tfl.input({ shape, name: inputName });
   let x = input;

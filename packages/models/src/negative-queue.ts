@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { EbmError, ops, Rng, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { positiveInt, seed } from './checks.js';
@@ -31,16 +32,22 @@ export class NegativeQueue {
 
   constructor(options: NegativeQueueOptions) {
     const where = 'NegativeQueue';
-    this.size = positiveInt(options?.size, `${where}: size`);
-    this.dim = positiveInt(options.dim, `${where}: dim`);
-    const init = options.init ?? 'random';
+    const o = resolveOptions(where, options, {
+      size: undefined,
+      dim: undefined,
+      init: 'random',
+      seed: 0,
+    });
+    this.size = positiveInt(o.size, `${where}: size`);
+    this.dim = positiveInt(o.dim, `${where}: dim`);
+    const init = o.init;
     if (init !== 'random' && init !== 'zeros') {
       throw new EbmError(
         'INVALID_ARGUMENT',
         `${where}: init must be 'random' or 'zeros', received ${String(init)}.`,
       );
     }
-    const s = seed(options.seed ?? 0, `${where}: seed`);
+    const s = seed(o.seed, `${where}: seed`);
     this.ring = tf.tidy(() =>
       tf.variable(
         init === 'zeros'

@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { EbmError, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -59,7 +60,18 @@ export class PirlHeads {
 
   static build(options: PirlHeadsOptions): PirlHeads {
     const where = 'pirlHeads';
-    const encoder = toModel(options?.encoder, `${where}: encoder`);
+    const o = resolveOptions(where, options, {
+      encoder: undefined,
+      imageShape: undefined,
+      patchShape: undefined,
+      numPatches: 9,
+      projectionDim: 128,
+      patchDim: undefined,
+      l2Normalize: false,
+      seed: 0,
+      name: 'pirl',
+    });
+    const encoder = toModel(o.encoder, `${where}: encoder`);
     if (
       encoder.inputs.length !== 1 ||
       encoder.outputs.length !== 1 ||
@@ -71,14 +83,14 @@ export class PirlHeads {
       );
     }
     const encShape = encoder.inputs[0]!.shape.slice(1);
-    const imageShape = fitShape(options.imageShape ?? encShape, encShape, `${where}: imageShape`);
-    const patchShape = fitShape(options.patchShape ?? imageShape, encShape, `${where}: patchShape`);
-    const numPatches = positiveInt(options.numPatches ?? 9, `${where}: numPatches`);
-    const projectionDim = positiveInt(options.projectionDim ?? 128, `${where}: projectionDim`);
-    const patchDim = positiveInt(options.patchDim ?? projectionDim, `${where}: patchDim`);
-    const normalize = bool(options.l2Normalize ?? false, `${where}: l2Normalize`);
-    const init = new SeededInitializers(seed(options.seed ?? 0, `${where}: seed`));
-    const name = layerName(options.name ?? 'pirl', `${where}: name`);
+    const imageShape = fitShape(o.imageShape ?? encShape, encShape, `${where}: imageShape`);
+    const patchShape = fitShape(o.patchShape ?? imageShape, encShape, `${where}: patchShape`);
+    const numPatches = positiveInt(o.numPatches, `${where}: numPatches`);
+    const projectionDim = positiveInt(o.projectionDim, `${where}: projectionDim`);
+    const patchDim = positiveInt(o.patchDim ?? projectionDim, `${where}: patchDim`);
+    const normalize = bool(o.l2Normalize, `${where}: l2Normalize`);
+    const init = new SeededInitializers(seed(o.seed, `${where}: seed`));
+    const name = layerName(o.name, `${where}: name`);
 
     const head = (x: tfl.SymbolicTensor, n: string) => {
       const z = applyTo(

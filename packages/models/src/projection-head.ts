@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { bool, layerName, positiveInt, seed } from './checks.js';
 import type { Head } from './encoder.js';
@@ -35,16 +36,28 @@ export interface ProjectionHeadOptions {
  */
 export function projectionHead(options: ProjectionHeadOptions): Head {
   const where = 'projectionHead';
-  const inputDim = positiveInt(options?.inputDim, `${where}: inputDim`);
-  const hiddenDim = positiveInt(options.hiddenDim ?? inputDim, `${where}: hiddenDim`);
-  const outputDim = positiveInt(options.outputDim ?? 128, `${where}: outputDim`);
-  const depth = positiveInt(options.depth ?? 2, `${where}: depth`);
-  const useBn = bool(options.batchNorm ?? true, `${where}: batchNorm`);
-  const normalize = bool(options.l2Normalize ?? false, `${where}: l2Normalize`);
-  const init = new SeededInitializers(seed(options.seed ?? 0, `${where}: seed`));
-  const name = layerName(options.name ?? 'projection_head', `${where}: name`);
-  const inputName = layerName(options.inputName ?? 'features', `${where}: inputName`);
-  const outputName = layerName(options.outputName ?? 'projection', `${where}: outputName`);
+  const o = resolveOptions(where, options, {
+    inputDim: undefined,
+    hiddenDim: undefined,
+    outputDim: 128,
+    depth: 2,
+    batchNorm: true,
+    l2Normalize: false,
+    seed: 0,
+    name: 'projection_head',
+    inputName: 'features',
+    outputName: 'projection',
+  });
+  const inputDim = positiveInt(o.inputDim, `${where}: inputDim`);
+  const hiddenDim = positiveInt(o.hiddenDim ?? inputDim, `${where}: hiddenDim`);
+  const outputDim = positiveInt(o.outputDim, `${where}: outputDim`);
+  const depth = positiveInt(o.depth, `${where}: depth`);
+  const useBn = bool(o.batchNorm, `${where}: batchNorm`);
+  const normalize = bool(o.l2Normalize, `${where}: l2Normalize`);
+  const init = new SeededInitializers(seed(o.seed, `${where}: seed`));
+  const name = layerName(o.name, `${where}: name`);
+  const inputName = layerName(o.inputName, `${where}: inputName`);
+  const outputName = layerName(o.outputName, `${where}: outputName`);
 
   const input = tfl.input({ shape: [inputDim], name: inputName });
   let x = input;

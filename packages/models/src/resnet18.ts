@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { EbmError } from '@ebmjs/core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { bool, inputShape, layerName, positiveInt, seed } from './checks.js';
@@ -41,11 +42,22 @@ const BLOCKS_PER_STAGE = [2, 2, 2, 2] as const;
  */
 export function resnet18(options: ResNet18Options = {}): Encoder {
   const where = 'resnet18';
-  const shape = inputShape(options.inputShape ?? [32, 32, 3], `${where}: inputShape`, 3, {
+  const o = resolveOptions(where, options, {
+    inputShape: [32, 32, 3],
+    stem: 'cifar',
+    width: 64,
+    embeddingDim: undefined,
+    l2Normalize: false,
+    seed: 0,
+    name: 'resnet18',
+    inputName: 'image',
+    outputName: 'embedding',
+  });
+  const shape = inputShape(o.inputShape, `${where}: inputShape`, 3, {
     allowNull: true,
   });
   positiveInt(shape[2], `${where}: inputShape[2] (channels)`);
-  const stem = options.stem ?? 'cifar';
+  const stem = o.stem;
   if (stem !== 'cifar' && stem !== 'imagenet') {
     throw new EbmError(
       'INVALID_ARGUMENT',
@@ -56,16 +68,16 @@ export function resnet18(options: ResNet18Options = {}): Encoder {
       },
     );
   }
-  const width = positiveInt(options.width ?? 64, `${where}: width`);
+  const width = positiveInt(o.width, `${where}: width`);
   const dense =
-    options.embeddingDim === undefined
+    o.embeddingDim === undefined
       ? undefined
-      : positiveInt(options.embeddingDim, `${where}: embeddingDim`);
-  const normalize = bool(options.l2Normalize ?? false, `${where}: l2Normalize`);
-  const init = new SeededInitializers(seed(options.seed ?? 0, `${where}: seed`));
-  const name = layerName(options.name ?? 'resnet18', `${where}: name`);
-  const inputName = layerName(options.inputName ?? 'image', `${where}: inputName`);
-  const outputName = layerName(options.outputName ?? 'embedding', `${where}: outputName`);
+      : positiveInt(o.embeddingDim, `${where}: embeddingDim`);
+  const normalize = bool(o.l2Normalize, `${where}: l2Normalize`);
+  const init = new SeededInitializers(seed(o.seed, `${where}: seed`));
+  const name = layerName(o.name, `${where}: name`);
+  const inputName = layerName(o.inputName, `${where}: inputName`);
+  const outputName = layerName(o.outputName, `${where}: outputName`);
 
   const conv = (
     x: tfl.SymbolicTensor,
