@@ -1,9 +1,10 @@
-import { EbmError, validate } from '@ebmjs/core';
+import { EbmError, type Rng, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { positiveInt, unitInterval } from './checks.js';
 import { type Encoder, toModel } from './encoder.js';
 import { loadBundle, type SaveTarget, StateReader, saveBundle } from './persistence.js';
+import { applyShuffled, shufflePlan } from './shuffle-bn.js';
 
 export interface MomentumEncoderOptions {
   /** m in θ_k ← m·θ_k + (1 − m)·θ_q; with the cosine schedule, its value at step 0. Default 0.99. */
@@ -39,6 +40,8 @@ export class MomentumEncoder {
   private disposed = false;
   /** (online, target) weight pairs matched by name: a frozen model lists its weights in another order. */
   private readonly pairs: [tfl.LayerVariable, tfl.LayerVariable][];
+  /** The targets' counterparts of the online non-trainable weights (BatchNorm moving statistics). */
+  private readonly statistics: tfl.LayerVariable[];
 
   constructor(online: OnlineInput, options: MomentumEncoderOptions = {}) {
     const where = 'MomentumEncoder';
@@ -67,6 +70,7 @@ export class MomentumEncoder {
     }
     this.targets = this.online.map(cloneModel);
     this.pairs = this.online.flatMap((m, k) => pairWeights(m, this.targets[k]!, where));
+    this.statistics = this.pairs.filter(([w]) => !w.trainable).map(([, t]) => t);
     tf.tidy(() => {
       for (const [w, t] of this.pairs) t.write(w.read());
     });
@@ -104,12 +108,44 @@ export class MomentumEncoder {
     return m;
   }
 
-  /** Runs x through the targets in order (keys / BYOL targets); the caller disposes the result. */
+  /**
+   * Runs x through the targets in order (keys / BYOL targets); the caller disposes the result.
+   * With `training`, BatchNorm uses batch statistics *and writes the targets' moving statistics*
+   * (tfjs-layers updates them in every training-mode call); `applyTraining` does not.
+   */
   apply(x: tf.Tensor, training = false): tf.Tensor {
     this.assertLive();
     validate.assertFloatTensor(x, [2, 3, 4, 5], 'MomentumEncoder.apply: x');
     return tf.tidy(() =>
       this.targets.reduce<tf.Tensor>((h, t) => t.apply(h, { training }) as tf.Tensor, x),
+    );
+  }
+
+  /**
+   * MoCo's keys: the targets in training mode (BatchNorm normalises with batch statistics, as the
+   * key encoder of the MoCo reference does), optionally with Shuffle BN, and **without writing
+   * the targets' moving statistics**. Those follow the online models' through `update()` only
+   * (EMA, or a copy with `nonTrainable: 'copy'`), so they are written once per step and by one
+   * rule: θ_k ← m·θ_k + (1 − m)·θ_q for parameters and moving statistics alike. (Letting this
+   * forward write them too, as tfjs-layers does in every training-mode call, wrote them twice a
+   * step — once from the keys' batch, once by the EMA — and, with G groups, G + 1 times.)
+   *
+   * Shuffle BN (He et al. 2020 §3.3) with `shuffle.groups` > 1: the batch is permuted with
+   * `shuffle.rng`, cut into that many groups ("simulated devices") whose BatchNorm statistics are
+   * each computed over the group's rows alone, and the keys are permuted back to the input order,
+   * so that a query and its key are not normalised with the statistics of the same rows and BN
+   * cannot leak which sub-batch a positive came from. `groups: 1` (or no `shuffle`) normalises
+   * the whole batch together and draws nothing from the rng. The caller disposes the result.
+   */
+  applyTraining(x: tf.Tensor, shuffle?: { groups: number; rng: Rng }): tf.Tensor {
+    this.assertLive();
+    validate.assertFloatTensor(x, [2, 3, 4, 5], 'MomentumEncoder.applyTraining: x');
+    const forward = (h: tf.Tensor) =>
+      this.targets.reduce<tf.Tensor>((a, t) => t.apply(a, { training: true }) as tf.Tensor, h);
+    const groups = shuffle?.groups ?? 1;
+    const plan = groups > 1 ? shufflePlan(x.shape[0], groups, shuffle!.rng) : undefined;
+    return this.withoutStatisticWrites(() =>
+      tf.tidy(() => (plan ? applyShuffled(x, plan, forward) : forward(x))),
     );
   }
 
@@ -185,6 +221,26 @@ export class MomentumEncoder {
     if (this.disposed) return;
     this.disposed = true;
     for (const t of this.targets) t.dispose();
+  }
+
+  /**
+   * Runs fn while the targets' moving statistics ignore writes. tfjs-layers' BatchNormalization
+   * has no switch for "batch statistics without updating the moving ones", so their
+   * LayerVariables' `write` is shadowed for the call (and restored, whatever happens).
+   */
+  private withoutStatisticWrites<T>(fn: () => T): T {
+    for (const v of this.statistics) {
+      Object.defineProperty(v, 'write', {
+        value: () => v,
+        configurable: true,
+        writable: true,
+      });
+    }
+    try {
+      return fn();
+    } finally {
+      for (const v of this.statistics) delete (v as { write?: unknown }).write;
+    }
   }
 
   private assertLive(): void {
