@@ -1,4 +1,4 @@
-import { ops, type Rng, untaped } from '@ebmjs/core';
+import { EbmError, ops, type Rng, untaped, validate } from '@ebmjs/core';
 import { infoNCE } from '@ebmjs/losses';
 import {
   type Encoder,
@@ -33,6 +33,13 @@ export interface MoCoConfig extends TrainConfig {
   /** Key-encoder momentum m. MoCo: 0.999; default 0.99 for the short runs of small datasets. */
   momentum?: number;
   augmentation?: Augmentation;
+  /**
+   * Shuffle BN groups G (He et al. 2020 §3.3, emulated on one device): each step the key batch
+   * is permuted with the run's rng, cut into G groups whose BatchNorm statistics are computed
+   * apart, and the keys are permuted back. 1 turns it off. Default 2, or 1 for batches under 4
+   * (each group needs 2 rows).
+   */
+  shuffleBnGroups?: number;
 }
 
 export interface MoCoResult extends TrainResult {
@@ -47,11 +54,31 @@ export interface MoCoResult extends TrainResult {
  * momentum copy, and InfoNCE against a FIFO queue of past keys, so the number of negatives is
  * decoupled from the batch size. After each step the key encoder follows θ_k ← mθ_k + (1−m)θ_q
  * and the batch's keys are enqueued.
+ *
+ * Keys use Shuffle BN (`shuffleBnGroups`). The key encoder runs in training mode (BatchNorm
+ * with each group's batch statistics) but its forward does not touch its moving mean/variance:
+ * those are written once per step, by the momentum update, as μ_k ← m·μ_k + (1−m)·μ_q of the
+ * query encoder's moving statistics after the step (see `MomentumEncoder.applyTraining`). One
+ * rule for parameters and statistics keeps the key encoder in inference mode the EMA of the
+ * query model; the statistics of its own 1/G-size groups would be noisier and, mixed with the
+ * EMA, were the double write this replaces. (The MoCo reference updates only parameters by
+ * momentum and lets the key forward write the buffers; either is one write, this one is exact
+ * for any G.)
  */
 export async function trainMoCo(config: MoCoConfig): Promise<MoCoResult> {
   assertImageDataset(config.dataset, 'trainMoCo');
   const { dataset, temperature = 0.2, projectionDim = 128, momentum = 0.99, seed = 0 } = config;
   const queueSize = config.queueSize ?? Math.min(4096, datasetSize(dataset));
+  const batchSize = config.batchSize ?? 256;
+  const shuffleBnGroups = config.shuffleBnGroups ?? (batchSize >= 4 ? 2 : 1);
+  validate.assertNumber(shuffleBnGroups, 'trainMoCo: shuffleBnGroups', { min: 1, integer: true });
+  if (Number.isInteger(batchSize) && batchSize < 2 * shuffleBnGroups) {
+    throw new EbmError(
+      'INVALID_ARGUMENT',
+      `trainMoCo: shuffleBnGroups ${shuffleBnGroups} needs batchSize of at least ${2 * shuffleBnGroups} (2 rows per group), received ${batchSize}.`,
+      { argument: 'shuffleBnGroups', received: shuffleBnGroups },
+    );
+  }
   const encoder = encoderFor(dataset, config.encoder, seed, 'trainMoCo');
   const head =
     config.head ??
@@ -78,8 +105,11 @@ export async function trainMoCo(config: MoCoConfig): Promise<MoCoResult> {
             return [pipeline(x, rng), pipeline(x, rng)];
           }),
         );
-        // Keys: no gradient, normalised, kept past the step to be enqueued afterwards.
-        const keys = untaped(() => tf.tidy(() => ops.l2Normalize(keyEncoder.apply(x2!, true), 1)));
+        // Keys: no gradient, Shuffle BN, normalised, kept past the step to be enqueued afterwards.
+        const shuffle = { groups: shuffleBnGroups, rng };
+        const keys = untaped(() =>
+          tf.tidy(() => ops.l2Normalize(keyEncoder.applyTraining(x2!, shuffle), 1)),
+        );
         pendingKeys?.dispose();
         pendingKeys = tf.keep(keys);
         const q = head.model.apply(encoder.model.apply(x1!, { training: true }), {
@@ -111,6 +141,7 @@ export async function trainMoCo(config: MoCoConfig): Promise<MoCoResult> {
         projectionDim,
         momentum,
         queueSize,
+        shuffleBnGroups,
         batchSize: config.batchSize ?? 256,
         epochs: config.epochs ?? 1,
         seed,
