@@ -25,7 +25,9 @@ export type EbmErrorCode =
   /** A saved file is truncated, corrupt or of an unknown format version. */
   | 'CORRUPT_FILE'
   /** An object was used after `dispose()`. */
-  | 'DISPOSED';
+  | 'DISPOSED'
+  /** An operation stopped because its `AbortSignal` was aborted. */
+  | 'ABORTED';
 
 /**
  * Marks every EbmError, whichever copy of this package created it. A registered symbol is the
