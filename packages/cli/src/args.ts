@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { EbmError } from '@ebmjs/core';
-import { CliUsageError } from './commands/command.js';
+import { CliUsageError } from './usage-error.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { type ImageDataset, imageFolder, loadFashionMnist, loadMnist, take } from '@ebmjs/train';
-import { CliUsageError } from './commands/command.js';
+import { CliUsageError } from './usage-error.js';
 
 /** `mnist`, `fashion-mnist`, or a directory with one subfolder per class. */
 export async function resolveDataset(

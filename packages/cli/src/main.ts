@@ -1,10 +1,8 @@
 import { isEbmError, messageOf } from '@ebmjs/contract';
+import type { CliIO } from './cli-io.js';
 import { COMMANDS, type Command } from './commands/index.js';
 
-export interface CliIO {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
+export type { CliIO } from './cli-io.js';
 
 const defaultIO: CliIO = {
   out: (line) => process.stdout.write(`${line}\n`),

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeEncoder, type Encoder, loadEncoder } from '@ebmjs/models';
 import { writeFileAtomic } from '@ebmjs/train';
-import { CliUsageError } from './commands/command.js';
+import { CliUsageError } from './usage-error.js';
 
 /** What `ebm train` writes to runs/<name>/run.json. */
 export interface RunInfo {

@@ -1,6 +1,7 @@
 import { collectImageFiles, embedFiles, FeatureExtractor, writeEmbeddings } from '@ebmjs/web-infer';
 import { choiceFlag, numberFlag, parseFlags, requirePath } from '../args.js';
-import { CliUsageError, type Command } from './command.js';
+import { CliUsageError } from '../usage-error.js';
+import type { Command } from './command.js';
 
 const OPTIONS = {
   out: { type: 'string' },

@@ -3,7 +3,8 @@ import { evaluateEmbedder } from '@ebmjs/train';
 import { checkDatasetFlag, numberFlag, parseFlags, requirePath } from '../args.js';
 import { resolveDataset } from '../datasets.js';
 import { loadRunEncoder } from '../run-dir.js';
-import { CliUsageError, type Command } from './command.js';
+import { CliUsageError } from '../usage-error.js';
+import type { Command } from './command.js';
 
 const OPTIONS = {
   dataset: { type: 'string' },

@@ -1,7 +1,8 @@
 import { saveOnnx } from '@ebmjs/export';
 import { choiceFlag, numberFlag, parseFlags, requirePath } from '../args.js';
 import { loadRunEncoder } from '../run-dir.js';
-import { CliUsageError, type Command } from './command.js';
+import { CliUsageError } from '../usage-error.js';
+import type { Command } from './command.js';
 
 const OPTIONS = {
   out: { type: 'string' },

@@ -7,7 +7,7 @@ import { exportCommand } from './export.js';
 import { lab } from './lab.js';
 import { train } from './train.js';
 
-export { CliUsageError, type Command } from './command.js';
+export type { Command } from './command.js';
 
 export const COMMANDS: readonly Command[] = [
   train,

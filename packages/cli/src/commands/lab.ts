@@ -9,7 +9,8 @@ import {
 } from '@ebmjs/train';
 import { numberFlag, parseFlags } from '../args.js';
 import { backendLine } from '../backend-line.js';
-import { CliUsageError, type Command } from './command.js';
+import { CliUsageError } from '../usage-error.js';
+import type { Command } from './command.js';
 
 const OPTIONS = {
   dataset: { type: 'string' },

@@ -14,7 +14,8 @@ import { checkDatasetFlag, choiceFlag, numberFlag, parseFlags } from '../args.js
 import { backendLine } from '../backend-line.js';
 import { resolveDataset } from '../datasets.js';
 import { writeRunInfo } from '../run-dir.js';
-import { CliUsageError, type Command } from './command.js';
+import { CliUsageError } from '../usage-error.js';
+import type { Command } from './command.js';
 
 const RECIPES = ['simclr', 'moco', 'pirl'] as const;
 type Recipe = (typeof RECIPES)[number];
