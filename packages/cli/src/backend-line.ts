@@ -1,7 +1,12 @@
 import type { BackendInfo } from '@ebmjs/core';
 
-/** `backend: wasm (2 threads; <notes>)`: what `selectBackend()` chose, for stderr. */
+/** `backend: wasm (2 threads; <notes>)` or `backend: node-gpu (GPU)`: what `selectBackend()` chose, for stderr. */
 export function backendLine(info: BackendInfo): string {
   const notes = info.notes.length ? `; ${info.notes.join('; ')}` : '';
-  return `backend: ${info.backend} (${info.threads ?? 'gpu'} threads${notes})`;
+  return `backend: ${info.candidate} (${computesOn(info)}${notes})`;
+}
+
+/** `GPU`, or the CPU threads: `BackendInfo.device` is what the backend itself reported. */
+export function computesOn(info: BackendInfo): string {
+  return info.device === 'gpu' ? 'GPU' : `${info.threads} thread${info.threads === 1 ? '' : 's'}`;
 }

@@ -108,11 +108,19 @@ export interface BackendAttempt {
 }
 
 export interface BackendInfo {
-  /** The candidate that was chosen. */
+  /**
+   * What computes: `node-gpu` only when the 'tensorflow' backend itself reports a GPU in use
+   * (`isUsingGpuDevice`), whichever package was asked for; `node` when it computes on the CPU.
+   */
   candidate: BackendCandidate;
   /** The tfjs backend name now active (`tf.getBackend()`). */
   backend: string;
   environment: 'node' | 'browser';
+  /**
+   * Where tensors are computed. For node and node-gpu this is what libtensorflow reports; webgpu
+   * and webgl are GPU APIs (a browser may still emulate them in software).
+   */
+  device: 'gpu' | 'cpu';
   /** CPU threads the backend computes with; null for GPU backends. */
   threads: number | null;
   /** Whether gradients of Conv2D are registered (tfjs's wasm backend lacks Conv2DBackpropFilter). */
@@ -205,6 +213,7 @@ async function tryCandidate(
   options: SelectBackendOptions,
 ): Promise<string | undefined> {
   const name = TFJS_NAME[candidate];
+  const previous = activeBackendName();
   try {
     // wasm is configured (threads, paths) before it initialises, so its module is always loaded.
     let wasmModule: Record<string, unknown> | undefined;
@@ -235,11 +244,57 @@ async function tryCandidate(
     }
     if (!ok) return `the "${name}" backend failed to initialise`;
     await tf.ready();
+    if (candidate === 'node-gpu') {
+      // 'tensorflow' is the name of both tfjs-node and tfjs-node-gpu, and tfjs-node-gpu computes
+      // on the CPU when CUDA is missing: only the backend itself can say where it computes.
+      const refused = refuseUnverifiedGpu(tensorflowDevice());
+      if (refused !== undefined) {
+        if (previous !== null && previous !== name) await tf.setBackend(previous);
+        return refused;
+      }
+    }
     return undefined;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return message.split('\n')[0]!.slice(0, 300);
   }
+}
+
+/** The active tfjs backend's name, or null before any backend was set (without initialising one). */
+function activeBackendName(): string | null {
+  return (tf.engine() as unknown as { backendName: string | null }).backendName ?? null;
+}
+
+/**
+ * Where the 'tensorflow' backend computes, as its own fields say: tfjs-node's and tfjs-node-gpu's
+ * NodeJSKernelBackend has `isGPUPackage` (which of the two packages it is) and `isUsingGpuDevice`
+ * (whether libtensorflow found a GPU). undefined: the backend does not say.
+ */
+export interface TensorflowDevice {
+  gpuPackage: boolean | undefined;
+  usingGpu: boolean | undefined;
+}
+
+export function tensorflowDevice(): TensorflowDevice {
+  const backend = tf.findBackend('tensorflow') as {
+    isGPUPackage?: unknown;
+    isUsingGpuDevice?: unknown;
+  } | null;
+  const flag = (value: unknown) => (typeof value === 'boolean' ? value : undefined);
+  return {
+    gpuPackage: flag(backend?.isGPUPackage),
+    usingGpu: flag(backend?.isUsingGpuDevice),
+  };
+}
+
+/** Why node-gpu cannot be reported, or undefined when the backend says it computes on a GPU. */
+function refuseUnverifiedGpu(device: TensorflowDevice): string | undefined {
+  if (device.usingGpu === true) return undefined;
+  if (device.gpuPackage === false)
+    return 'the "tensorflow" backend in use is tfjs-node\'s CPU build, not tfjs-node-gpu';
+  if (device.usingGpu === false)
+    return 'tfjs-node-gpu loaded, but TensorFlow found no usable GPU (no CUDA device, or the CUDA/cuDNN libraries did not load) and would compute on the CPU';
+  return 'the "tensorflow" backend does not report whether it uses a GPU (no isUsingGpuDevice), so a GPU could not be verified';
 }
 
 function configureWasm(module: Record<string, unknown>, options: SelectBackendOptions): void {
@@ -273,7 +328,7 @@ function threadsFromEnv(env: Record<string, string | undefined>): number | undef
 }
 
 async function describe(
-  candidate: BackendCandidate,
+  chosen: BackendCandidate,
   environment: 'node' | 'browser',
   attempts: BackendAttempt[],
 ): Promise<BackendInfo> {
@@ -281,6 +336,24 @@ async function describe(
   const notes: string[] = attempts
     .filter((a) => !a.ok)
     .map((a) => `${a.candidate} unavailable (${a.reason}); fell back`);
+  let candidate = chosen;
+  let device: BackendInfo['device'] = chosen === 'webgpu' || chosen === 'webgl' ? 'gpu' : 'cpu';
+  if (chosen === 'node') {
+    // The 'tensorflow' backend found may be tfjs-node-gpu's (registered by the host): report
+    // where it computes, not which package was asked for.
+    const tfDevice = tensorflowDevice();
+    if (tfDevice.usingGpu === true) {
+      candidate = 'node-gpu';
+      device = 'gpu';
+      notes.push('the "tensorflow" backend is tfjs-node-gpu and computes on a GPU');
+    } else if (tfDevice.gpuPackage === true) {
+      notes.push(
+        'the "tensorflow" backend is tfjs-node-gpu, but it found no GPU: it computes on the CPU',
+      );
+    }
+  } else if (chosen === 'node-gpu') {
+    device = 'gpu';
+  }
   let threads: number | null;
   if (candidate === 'wasm') {
     const wasm = (await DEFAULT_LOADERS.wasm()) as { getThreadsCount?: () => number };
@@ -293,7 +366,7 @@ async function describe(
     );
   } else if (candidate === 'cpu') {
     threads = 1;
-  } else if (candidate === 'node' || candidate === 'node-gpu') {
+  } else if (candidate === 'node') {
     threads = await hardwareThreads();
   } else {
     threads = null;
@@ -303,7 +376,16 @@ async function describe(
     notes.push('the cpu backend is pure JavaScript: too slow to train conv nets (~1 img/s)');
   if (!trainConv)
     notes.push(`the ${backend} backend has no Conv2D gradient kernels: it cannot train conv nets`);
-  return { candidate, backend, environment, threads, canTrainConv: trainConv, attempts, notes };
+  return {
+    candidate,
+    backend,
+    environment,
+    device,
+    threads,
+    canTrainConv: trainConv,
+    attempts,
+    notes,
+  };
 }
 
 async function hardwareThreads(): Promise<number> {

@@ -4,6 +4,7 @@ import { convEncoder, projectionHead, resnet18 } from '@ebmjs/models';
 import { createOptimizer } from '@ebmjs/train';
 import * as tf from '@tensorflow/tfjs-core';
 import { choiceFlag, numberFlag, parseFlags } from '../args.js';
+import { computesOn } from '../backend-line.js';
 import type { Command } from './command.js';
 
 const OPTIONS = {
@@ -55,7 +56,7 @@ export const bench: Command = {
     times.sort((a, b) => a - b);
     const median = times[Math.floor(times.length / 2)]!;
     io.out(
-      `${model} SimCLR step, batch ${batch} (${2 * batch} views) on ${backend.backend} (${backend.threads ?? 'gpu'} threads): ` +
+      `${model} SimCLR step, batch ${batch} (${2 * batch} views) on ${backend.candidate} (${computesOn(backend)}): ` +
         `median ${(median * 1000).toFixed(0)} ms/step, ${((2 * batch) / median).toFixed(0)} img/s over ${steps} steps`,
     );
     tf.dispose([x]);

@@ -34,6 +34,7 @@ interface NodeModules {
   Worker: new (filename: string, options?: Record<string, unknown>) => NodeWorkerLike;
   resolve: (specifier: string) => string;
   workerSource: string;
+  execArgv: readonly string[];
 }
 
 interface NodeWorkerLike {
@@ -63,7 +64,28 @@ async function loadNodeModules(): Promise<NodeModules> {
     resolve: (s) => require.resolve(s),
     // tfjs escapes the newlines before making its Blob; `eval` needs the same.
     workerSource: worker.wasmWorkerContents.replace(/\n/g, '\\n'),
+    execArgv: ((await importNode('node:process')) as { execArgv: string[] }).execArgv,
   };
+}
+
+/**
+ * The worker source is CommonJS (it calls `require`). A worker inherits the parent's execArgv,
+ * and with `--input-type=module` (`node --input-type=module -e`, a script piped on stdin) an
+ * eval'd worker is parsed as an ES module, where `require` is undefined. That flag, and the
+ * parent's own `-e`/`-p` script, are left out.
+ */
+export function workerExecArgv(parent: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < parent.length; i++) {
+    const arg = parent[i]!;
+    if (/^--(input-type|eval|print)=/.test(arg)) continue;
+    if (/^(--input-type|-e|--eval|-p|--print|-pe)$/.test(arg)) {
+      i++; // and its value
+      continue;
+    }
+    kept.push(arg);
+  }
+  return kept;
 }
 
 /** Whether this Node can run the threaded build (shared memory and wasm atomics). */
@@ -104,7 +126,11 @@ export async function initNodeWasmBackend(
   class PthreadWorker extends BaseWorker {
     constructor(filename: string, options?: Record<string, unknown>) {
       if (typeof filename === 'string' && filename.startsWith('blob:')) {
-        super(node.workerSource, { ...options, eval: true });
+        super(node.workerSource, {
+          ...options,
+          eval: true,
+          execArgv: workerExecArgv(node.execArgv),
+        });
       } else {
         super(filename, options);
       }

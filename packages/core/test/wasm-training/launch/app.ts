@@ -1,0 +1,4 @@
+// The entry of the single-file bundle: the whole program in one file.
+import { probe } from './probe.js';
+
+console.log(await probe());
