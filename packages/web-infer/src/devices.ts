@@ -131,7 +131,7 @@ export function sessionError(device: Device, error: unknown, basic: boolean): Eb
   if (runtimeMissing && device === 'wasm') {
     return new EbmError(
       'BACKEND_UNAVAILABLE',
-      `device "wasm" failed to start: ${message} (are onnxruntime-web's .wasm/.mjs files served where the "wasmPaths" option points?)`,
+      `device "wasm" failed to start: ${message} (are onnxruntime-web's .wasm/.mjs files served where configureRuntime({ wasmPaths }) points?)`,
       { device },
       { cause: error },
     );

@@ -1,5 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { resolveOptions } from '@ebmjs/contract';
+import { readSignal, throwIfAborted } from './abort.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { describe, EbmError, isEbmError, messageOf } from './errors.js';
 import type { FeatureExtractor } from './feature-extractor.node.js';
@@ -62,6 +64,11 @@ export interface EmbedFilesOptions {
   onError?: 'throw' | 'skip';
   /** Called after each batch with the number of files done and the total. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Stops the run: checked before each batch and before each file retried alone; the batch
+   * running finishes, then embedFiles rejects with ABORTED ("aborted after 3 of 10 files").
+   */
+  signal?: AbortSignal;
 }
 
 export interface EmbedFilesResult {
@@ -80,7 +87,13 @@ export async function embedFiles(
   paths: readonly string[],
   options: EmbedFilesOptions = {},
 ): Promise<EmbedFilesResult> {
-  const onError = options.onError ?? 'throw';
+  const resolved = resolveOptions('embedFiles', options, {
+    onError: 'throw',
+    onProgress: undefined,
+    signal: undefined,
+  });
+  const { onError, onProgress } = resolved;
+  const signal = readSignal('embedFiles', resolved.signal);
   if (onError !== 'throw' && onError !== 'skip') {
     throw new EbmError(
       'INVALID_ARGUMENT',
@@ -91,14 +104,20 @@ export async function embedFiles(
   const rows: EmbeddedFile[] = [];
   const failed: { path: string; error: Error }[] = [];
   const step = extractor.batchSize;
+  // Files finished (embedded or failed), for the abort message.
+  const aborted = () =>
+    throwIfAborted(signal, 'embedFiles', rows.length + failed.length, paths.length, 'files');
   for (let start = 0; start < paths.length; start += step) {
+    aborted();
     const chunk = paths.slice(start, start + step);
     try {
+      // No signal passed down: one batch is the unit of work, so a batch runs whole or not at all.
       const embeddings = await extractor.extract(chunk);
       chunk.forEach((path, i) => rows.push({ path, embedding: embeddings[i]! }));
     } catch (error) {
       if (onError === 'throw' || !isEbmError(error) || error.code === 'DISPOSED') throw error;
       for (const path of chunk) {
+        aborted();
         try {
           rows.push({ path, embedding: await extractor.extract(path) });
         } catch (e) {
@@ -107,7 +126,7 @@ export async function embedFiles(
         }
       }
     }
-    options.onProgress?.(Math.min(start + step, paths.length), paths.length);
+    onProgress?.(Math.min(start + step, paths.length), paths.length);
   }
   return { rows, failed };
 }

@@ -7,6 +7,7 @@ import {
 } from './feature-extractor.js';
 import { badSource, bytesFromObject, fetchBytes } from './model-source.js';
 import type { PixelData } from './preprocess.js';
+import { processRuntime } from './runtime-config.js';
 
 /** Browser image inputs: ImageData and decoded pixels, bitmaps, <img>, canvases, video, Blobs/Files, encoded bytes or URLs. */
 export type BrowserImageInput =
@@ -43,6 +44,7 @@ async function readModel(source: unknown): Promise<{ bytes: Uint8Array; name: st
 
 const browserPlatform: ExtractorPlatform<BrowserImageInput> = {
   devices: browserDevices,
+  runtime: processRuntime,
   readModel,
   decode: decodeBrowserImage,
 };

@@ -10,6 +10,7 @@ import {
 } from './feature-extractor.js';
 import { badSource, bytesFromObject, fetchBytes } from './model-source.js';
 import type { PixelData } from './preprocess.js';
+import { processRuntime } from './runtime-config.js';
 
 /** Node image inputs: a file path, a file:/http(s): URL, encoded bytes (Buffer, Uint8Array, ArrayBuffer, Blob) or decoded pixels. */
 export type NodeImageInput = string | URL | Uint8Array | ArrayBuffer | Blob | PixelData;
@@ -52,6 +53,7 @@ async function readModelFile(path: string): Promise<{ bytes: Uint8Array; name: s
 
 const nodePlatform: ExtractorPlatform<NodeImageInput> = {
   devices: nodeDevices,
+  runtime: processRuntime,
   readModel,
   decode: decodeNodeImage,
 };

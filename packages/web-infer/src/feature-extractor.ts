@@ -1,3 +1,5 @@
+import { resolveOptions } from '@ebmjs/contract';
+import { readSignal, throwIfAborted } from './abort.js';
 import { cosineEnergy, l2Normalize } from './cosine.js';
 import {
   type Device,
@@ -17,12 +19,17 @@ import {
   rawToSample,
   type Sample,
 } from './preprocess.js';
+import type { OrtRuntime } from './runtime-config.js';
 import { SessionQueue } from './session-queue.js';
 
 export interface FeatureExtractorOptions {
   /** 'auto' (default): cuda then cpu in Node, webgpu then wasm in the browser. */
   device?: DeviceOption;
-  /** Intra-op threads (onnxruntime-node) or wasm threads (onnxruntime-web, process-wide, set before the first session). */
+  /**
+   * @deprecated Process-wide: use `configureRuntime({ threads })` before the first extractor.
+   * Still honoured when nothing configured the runtime yet; a value different from the
+   * configured one is INVALID_ARGUMENT.
+   */
   threads?: number;
   /** Most samples per session run; default 32, or the batch size a fixed-batch model declares. */
   batchSize?: number;
@@ -32,8 +39,21 @@ export interface FeatureExtractorOptions {
   layout?: 'NHWC' | 'NCHW';
   /** Overrides the preprocessing the model's metadata declares. */
   preprocessing?: Preprocessing;
-  /** Where onnxruntime-web fetches its .wasm/.mjs files (ort.env.wasm.wasmPaths); see the README. */
+  /**
+   * @deprecated Process-wide: use `configureRuntime({ wasmPaths })` before the first extractor.
+   * Still honoured when nothing configured the runtime yet; a value different from the
+   * configured one is INVALID_ARGUMENT.
+   */
   wasmPaths?: string | Record<string, string>;
+}
+
+/** Per-call options of `extract`. */
+export interface ExtractOptions {
+  /**
+   * Stops the call: checked before each batch is decoded and submitted. Batches already
+   * submitted finish (at most two), then the call rejects with ABORTED; the extractor stays usable.
+   */
+  signal?: AbortSignal;
 }
 
 /** Values with the model's input size in its layout (one sample); preprocessing is applied. */
@@ -59,6 +79,8 @@ export interface TensorInput {
 // biome-ignore lint/correctness/noUnusedVariables: In ties a platform to its extractor's input type.
 export interface ExtractorPlatform<In> {
   devices: DeviceSupport;
+  /** The process-wide ONNX Runtime settings sessions open with. */
+  runtime: OrtRuntime;
   /** Reads a model source into bytes; `name` describes it in messages. */
   readModel(source: unknown): Promise<{ bytes: Uint8Array; name: string }>;
   /** Decodes a platform image input; undefined when `input` is not one it knows. */
@@ -167,7 +189,9 @@ export class BaseFeatureExtractor<In> {
         );
       }
     }
-    const threads = positiveInt('threads', options.threads);
+    // Deprecated process-wide options: checked now, applied when the session opens.
+    const runtimeRequest = { threads: options.threads, wasmPaths: options.wasmPaths };
+    positiveInt('threads', options.threads);
     const requestedBatch = positiveInt('batchSize', options.batchSize);
     if (options.normalize !== undefined && typeof options.normalize !== 'boolean') {
       throw new EbmError(
@@ -192,10 +216,14 @@ export class BaseFeatureExtractor<In> {
       }
       throw error;
     }
-    const opened = await openOnDevice(platform.devices, bytes, options.device ?? 'auto', {
-      threads,
-      wasmPaths: options.wasmPaths,
-    }).catch((error: unknown) => {
+    platform.runtime.request('FeatureExtractor.create', runtimeRequest);
+    const settings = platform.runtime.start();
+    const opened = await openOnDevice(
+      platform.devices,
+      bytes,
+      options.device ?? 'auto',
+      settings,
+    ).catch((error: unknown) => {
       if (error instanceof EbmError) {
         throw new EbmError(
           error.code,
@@ -247,14 +275,22 @@ export class BaseFeatureExtractor<In> {
    * order, batched automatically) or a model-ready tensor whose first axis is the batch (returns
    * one per row). Concurrent calls are safe: they queue on the session and share batches.
    */
-  extract(input: In | RawValues): Promise<Float32Array>;
-  extract(inputs: readonly (In | RawValues)[]): Promise<Float32Array[]>;
-  extract(batch: TensorInput): Promise<Float32Array[]>;
-  async extract(input: unknown): Promise<Float32Array | Float32Array[]> {
+  extract(input: In | RawValues, options?: ExtractOptions): Promise<Float32Array>;
+  extract(inputs: readonly (In | RawValues)[], options?: ExtractOptions): Promise<Float32Array[]>;
+  extract(batch: TensorInput, options?: ExtractOptions): Promise<Float32Array[]>;
+  async extract(input: unknown, options?: ExtractOptions): Promise<Float32Array | Float32Array[]> {
     this.assertUsable();
-    if (isTensorInput(input)) return this.queue.submit(this.tensorSamples(input));
-    if (Array.isArray(input)) return this.extractMany(input);
+    const { signal: given } = resolveOptions('extract', options, { signal: undefined });
+    const signal = readSignal('extract', given);
+    if (isTensorInput(input)) {
+      const samples = this.tensorSamples(input);
+      throwIfAborted(signal, 'extract', 0, samples.length, 'samples');
+      return this.queue.submit(samples);
+    }
+    if (Array.isArray(input)) return this.extractMany(input, signal);
+    throwIfAborted(signal, 'extract', 0, 1, 'inputs');
     const sample = await this.toSample(input, 'input');
+    throwIfAborted(signal, 'extract', 0, 1, 'inputs');
     const [row] = await this.queue.submit([sample]);
     return row!;
   }
@@ -294,16 +330,25 @@ export class BaseFeatureExtractor<In> {
     }
   }
 
-  private async extractMany(inputs: readonly unknown[]): Promise<Float32Array[]> {
+  private async extractMany(
+    inputs: readonly unknown[],
+    signal: AbortSignal | undefined,
+  ): Promise<Float32Array[]> {
     // Decode a chunk while the previous one runs, but keep at most two chunks in memory.
     const chunks: Promise<Float32Array[]>[] = [];
+    const aborted = (start: number) =>
+      throwIfAborted(signal, 'extract', start, inputs.length, 'inputs');
+    aborted(0);
     try {
       for (let start = 0; start < inputs.length; start += this.batchSize) {
         if (chunks.length >= 2) await chunks[chunks.length - 2];
+        aborted(start);
         const part = inputs.slice(start, start + this.batchSize);
         const samples = await Promise.all(
           part.map((x, i) => this.toSample(x, `inputs[${start + i}]`)),
         );
+        // Checked again after decoding, so a signal aborted meanwhile runs no further batch.
+        aborted(start);
         this.assertUsable();
         const result = this.queue.submit(samples);
         result.catch(() => {}); // awaited below; this only stops an early unhandled rejection

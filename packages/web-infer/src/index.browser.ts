@@ -16,7 +16,12 @@ export {
   type BrowserModelSource,
   FeatureExtractor,
 } from './feature-extractor.browser.js';
-export type { FeatureExtractorOptions, RawValues, TensorInput } from './feature-extractor.js';
+export type {
+  ExtractOptions,
+  FeatureExtractorOptions,
+  RawValues,
+  TensorInput,
+} from './feature-extractor.js';
 export {
   EBMJS_METADATA_KEYS,
   type ImageGeometry,
@@ -28,3 +33,4 @@ export {
 } from './metadata.js';
 export { toNpy } from './npy.js';
 export type { PixelData } from './preprocess.js';
+export { configureRuntime, type RuntimeConfig } from './runtime-config.js';

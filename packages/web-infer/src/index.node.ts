@@ -20,7 +20,12 @@ export {
   WebInferError,
   type WebInferErrorCode,
 } from './errors.js';
-export type { FeatureExtractorOptions, RawValues, TensorInput } from './feature-extractor.js';
+export type {
+  ExtractOptions,
+  FeatureExtractorOptions,
+  RawValues,
+  TensorInput,
+} from './feature-extractor.js';
 export {
   FeatureExtractor,
   type NodeImageInput,
@@ -37,3 +42,4 @@ export {
 } from './metadata.js';
 export { toNpy } from './npy.js';
 export type { PixelData } from './preprocess.js';
+export { configureRuntime, type RuntimeConfig } from './runtime-config.js';

@@ -49,6 +49,7 @@ describe('entries', () => {
         'isEbmError',
         'WebInferError',
         'readModelInfo',
+        'configureRuntime',
       ]) {
         expect(entry[name], name).toBeDefined();
       }

@@ -2,7 +2,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EbmErrorCode, FeatureExtractor, isEbmError } from '../src/index.node.js';
+import {
+  configureRuntime,
+  type EbmErrorCode,
+  FeatureExtractor,
+  isEbmError,
+} from '../src/index.node.js';
 import {
   fixture,
   handMadeModel,
@@ -34,6 +39,8 @@ async function expectError(p: Promise<unknown>, code: EbmErrorCode, ...parts: (s
 let dir: string;
 let good: Uint8Array;
 beforeAll(async () => {
+  // Process-wide, once: some extractors below pass the (deprecated) threads: 1, some nothing.
+  configureRuntime({ threads: 1 });
   dir = await mkdtemp(join(tmpdir(), 'web-infer-errors-'));
   good = await readFile(modelPath('conv-rgb-nchw'));
 });
