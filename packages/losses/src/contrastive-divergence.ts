@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import {
   EbmError,
   type GibbsOptions,
@@ -93,9 +94,20 @@ export interface ContrastiveDivergenceLoss {
  * loss is differentiated only through E, never through the sampler.
  */
 export function contrastiveDivergence(
-  options: ContrastiveDivergenceOptions = {},
+  given: ContrastiveDivergenceOptions = {},
 ): ContrastiveDivergenceLoss {
-  const { sampler = 'langevin', energyL2 = 0, persistent = false, samplerOptions = {} } = options;
+  const options = resolveOptions('contrastiveDivergence', given, {
+    sampler: 'langevin',
+    k: undefined,
+    persistent: false,
+    // No default here: setting it at all needs persistent: true (checked below).
+    restartProb: undefined,
+    chains: undefined,
+    energyL2: 0,
+    samplerOptions: {},
+    seed: 0,
+  });
+  const { sampler, energyL2, persistent, samplerOptions } = options;
   const k = options.k ?? (sampler === 'gibbs' ? 1 : 20);
   validate.assertNumber(k, 'contrastiveDivergence: k', { min: 1, integer: true });
   validate.assertNumber(energyL2, 'contrastiveDivergence: energyL2', { min: 0 });
@@ -131,7 +143,7 @@ export function contrastiveDivergence(
       min: 1,
       integer: true,
     });
-  const rng = new Rng(options.seed ?? 0);
+  const rng = new Rng(options.seed);
   // persistent: true builds its buffer on the first batch, which fixes the chains' shape.
   let buffer: ReplayBuffer | undefined =
     persistent instanceof ReplayBuffer ? persistent : undefined;

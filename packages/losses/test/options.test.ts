@@ -3,6 +3,7 @@ import { useCpuBackend } from '@ebmjs/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import {
+  contrastiveDivergence,
   denoisingAutoencoderLoss,
   denoisingScoreMatching,
   distances,
@@ -121,6 +122,22 @@ const FACTORIES: {
     misspelt: { betta: 2 },
     known: ['beta', 'reducer'],
     suggestion: 'beta',
+  },
+  {
+    caller: 'contrastiveDivergence',
+    call: (o) => contrastiveDivergence(o),
+    misspelt: { restrtProb: 0.05 },
+    known: [
+      'sampler',
+      'k',
+      'persistent',
+      'restartProb',
+      'chains',
+      'energyL2',
+      'samplerOptions',
+      'seed',
+    ],
+    suggestion: 'restartProb',
   },
   {
     caller: 'nce',
