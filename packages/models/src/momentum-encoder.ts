@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { EbmError, type Rng, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -45,12 +46,18 @@ export class MomentumEncoder {
 
   constructor(online: OnlineInput, options: MomentumEncoderOptions = {}) {
     const where = 'MomentumEncoder';
+    const o = resolveOptions(where, options, {
+      momentum: 0.99,
+      schedule: 'constant',
+      totalSteps: undefined,
+      nonTrainable: 'ema',
+    });
     const list = (Array.isArray(online) ? online : [online]) as (tfl.LayersModel | Encoder)[];
     if (list.length === 0)
       throw new EbmError('INVALID_ARGUMENT', `${where}: online must hold at least one model.`);
     this.online = list.map((m, i) => toModel(m, `${where}: online[${i}]`));
-    this.baseMomentum = unitInterval(options.momentum ?? 0.99, `${where}: momentum`);
-    this.schedule = options.schedule ?? 'constant';
+    this.baseMomentum = unitInterval(o.momentum, `${where}: momentum`);
+    this.schedule = o.schedule;
     if (this.schedule !== 'constant' && this.schedule !== 'cosine') {
       throw new EbmError(
         'INVALID_ARGUMENT',
@@ -59,9 +66,9 @@ export class MomentumEncoder {
     }
     this.totalSteps =
       this.schedule === 'cosine'
-        ? positiveInt(options.totalSteps, `${where}: totalSteps (required by the cosine schedule)`)
+        ? positiveInt(o.totalSteps, `${where}: totalSteps (required by the cosine schedule)`)
         : undefined;
-    this.nonTrainable = options.nonTrainable ?? 'ema';
+    this.nonTrainable = o.nonTrainable;
     if (this.nonTrainable !== 'ema' && this.nonTrainable !== 'copy') {
       throw new EbmError(
         'INVALID_ARGUMENT',

@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { EbmError, Rng, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { positiveInt, seed } from './checks.js';
@@ -40,11 +41,17 @@ export class RBM {
 
   constructor(options: RBMOptions) {
     const where = 'RBM';
-    this.numVisible = positiveInt(options?.numVisible, `${where}: numVisible`);
-    this.numHidden = positiveInt(options.numHidden, `${where}: numHidden`);
-    const std = options.initStd ?? 0.01;
-    validate.assertNumber(std, `${where}: initStd`, { min: 0 });
-    this.rng = new Rng(seed(options.seed ?? 0, `${where}: seed`));
+    const o = resolveOptions(where, options, {
+      numVisible: undefined,
+      numHidden: undefined,
+      initStd: 0.01,
+      seed: 0,
+    });
+    this.numVisible = positiveInt(o.numVisible, `${where}: numVisible`);
+    this.numHidden = positiveInt(o.numHidden, `${where}: numHidden`);
+    validate.assertNumber(o.initStd, `${where}: initStd`, { min: 0 });
+    const std = o.initStd;
+    this.rng = new Rng(seed(o.seed, `${where}: seed`));
     const initSeed = this.rng.seed();
     // Inside tidy so the initial values are freed once the variables hold their data.
     [this.weights, this.visibleBias, this.hiddenBias] = tf.tidy(() => [

@@ -5,11 +5,13 @@ import {
   convEncoder,
   DenoisingAutoencoder,
   MemoryBank,
+  MomentumEncoder,
   mlpEncoder,
   NegativeQueue,
   PirlHeads,
   pirlHeads,
   projectionHead,
+  RBM,
   resnet18,
 } from '../src/index.js';
 
@@ -171,6 +173,27 @@ const BUILDERS: {
     misspelt: { latentDims: 2 },
     known: ['inputDim', 'hiddenUnits', 'latentDim', 'outputActivation', 'noise', 'seed', 'name'],
     suggestion: 'latentDim',
+  },
+  {
+    caller: 'MomentumEncoder',
+    call: (o) => {
+      const online = tinyEncoder();
+      try {
+        return new MomentumEncoder(online, o);
+      } finally {
+        online.model.dispose();
+      }
+    },
+    misspelt: { nonTrainables: 'copy' },
+    known: ['momentum', 'schedule', 'totalSteps', 'nonTrainable'],
+    suggestion: 'nonTrainable',
+  },
+  {
+    caller: 'RBM',
+    call: (o) => new RBM({ numVisible: 4, numHidden: 2, ...o }),
+    misspelt: { initstd: 0.1 },
+    known: ['numVisible', 'numHidden', 'initStd', 'seed'],
+    suggestion: 'initStd',
   },
 ];
 
