@@ -1,3 +1,4 @@
+import type { OptionDefaults } from '@ebmjs/contract';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerConfig } from '../optim/create-optimizer.js';
 import type { EpochRecord, TrainingCallbacks } from '../progress/events.js';
@@ -58,6 +59,32 @@ export interface TrainConfig {
   /** Evaluation run after each epoch (kNN, linear probe): its numbers go to the epoch record. */
   evaluate?: (epoch: number) => Promise<Record<string, number>> | Record<string, number>;
 }
+
+/**
+ * The loop's option keys, for the `resolveOptions` of every recipe: a recipe accepts these
+ * besides its own and hands them on to the loop untouched. Their defaults stay `undefined`
+ * here because the loop applies them (and a resume fingerprint tells "unset" from a value).
+ * Typed `OptionDefaults`, so a key added to `TrainConfig` but not here is a type error.
+ */
+export const TRAIN_CONFIG_KEYS: OptionDefaults<TrainConfig> = {
+  epochs: undefined,
+  batchSize: undefined,
+  optimizer: undefined,
+  warmupEpochs: undefined,
+  schedule: undefined,
+  minLr: undefined,
+  seed: undefined,
+  maxSteps: undefined,
+  timeBudgetSeconds: undefined,
+  runDir: undefined,
+  checkpointEvery: undefined,
+  checkpointEverySteps: undefined,
+  resume: undefined,
+  extend: undefined,
+  signal: undefined,
+  callbacks: undefined,
+  evaluate: undefined,
+};
 
 /** What every recipe returns besides its models. */
 export interface TrainResult {

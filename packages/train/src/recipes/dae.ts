@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { EbmError } from '@ebmjs/core';
 import { type DaeNoise, DenoisingAutoencoder } from '@ebmjs/models';
 import * as tf from '@tensorflow/tfjs-core';
@@ -8,7 +9,7 @@ import {
   imageSize,
   take,
 } from '../datasets/dataset.js';
-import type { TrainConfig, TrainResult } from '../loop/config.js';
+import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
 import { modelFingerprint } from './shared.js';
 
@@ -48,16 +49,23 @@ function flatBatch(ds: ImageDataset, indices: ArrayLike<number>): tf.Tensor2D {
  * exactly). Its reconstruction error ‖r(x) − x‖² is the energy the lecture describes: low on
  * the data, growing away from it (`dae.energy`).
  */
-export async function trainDAE(config: TrainDAEConfig): Promise<TrainDAEResult> {
+export async function trainDAE(given: TrainDAEConfig): Promise<TrainDAEResult> {
   const where = 'trainDAE';
-  const { dataset } = config ?? ({} as TrainDAEConfig);
+  const config = resolveOptions(where, given, {
+    dataset: undefined,
+    dae: undefined,
+    hiddenUnits: [256],
+    latentDim: 32,
+    noise: { type: 'gaussian', std: 0.3 },
+    monitor: undefined,
+    ...TRAIN_CONFIG_KEYS,
+  });
+  const { dataset } = config;
   if (!dataset || !(dataset.pixels instanceof Uint8Array)) {
     throw new EbmError('INVALID_ARGUMENT', `${where}: dataset must be an ImageDataset.`);
   }
   const inputDim = imageSize(dataset);
-  const hiddenUnits = config.hiddenUnits ?? [256];
-  const latentDim = config.latentDim ?? 32;
-  const noise = config.noise ?? { type: 'gaussian' as const, std: 0.3 };
+  const { hiddenUnits, latentDim, noise } = config;
   if (config.dae !== undefined) {
     const expected = config.dae.encoder.inputs[0]!.shape.slice(1);
     if (expected.length !== 1 || expected[0] !== inputDim) {

@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { EbmError, ops, type Rng, untaped, validate } from '@ebmjs/core';
 import { infoNCE } from '@ebmjs/losses';
 import {
@@ -11,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Augmentation } from '../augment/augmentation.js';
 import * as presets from '../augment/presets.js';
 import { datasetSize, type ImageDataset, imageBatch } from '../datasets/dataset.js';
-import type { TrainConfig, TrainResult } from '../loop/config.js';
+import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
 import {
   assertImageDataset,
@@ -65,9 +66,22 @@ export interface MoCoResult extends TrainResult {
  * momentum and lets the key forward write the buffers; either is one write, this one is exact
  * for any G.)
  */
-export async function trainMoCo(config: MoCoConfig): Promise<MoCoResult> {
+export async function trainMoCo(given: MoCoConfig): Promise<MoCoResult> {
+  const config = resolveOptions('trainMoCo', given, {
+    dataset: undefined,
+    encoder: undefined,
+    head: undefined,
+    projectionDim: 128,
+    temperature: 0.2,
+    queueSize: undefined,
+    momentum: 0.99,
+    augmentation: undefined,
+    shuffleBnGroups: undefined,
+    ...TRAIN_CONFIG_KEYS,
+  });
   assertImageDataset(config.dataset, 'trainMoCo');
-  const { dataset, temperature = 0.2, projectionDim = 128, momentum = 0.99, seed = 0 } = config;
+  const { dataset, temperature, projectionDim, momentum } = config;
+  const seed = config.seed ?? 0;
   const queueSize = config.queueSize ?? Math.min(4096, datasetSize(dataset));
   const batchSize = config.batchSize ?? 256;
   const shuffleBnGroups = config.shuffleBnGroups ?? (batchSize >= 4 ? 2 : 1);

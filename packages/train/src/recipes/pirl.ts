@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { ops, type Rng, untaped } from '@ebmjs/core';
 import { pirlNCE } from '@ebmjs/losses';
 import { convEncoder, type Encoder, MemoryBank, type PirlHeads, pirlHeads } from '@ebmjs/models';
@@ -6,7 +7,7 @@ import type { Augmentation } from '../augment/augmentation.js';
 import { jigsaw } from '../augment/jigsaw.js';
 import * as presets from '../augment/presets.js';
 import { datasetSize, type ImageDataset, imageBatch } from '../datasets/dataset.js';
-import type { TrainConfig, TrainResult } from '../loop/config.js';
+import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
 import {
   assertImageDataset,
@@ -46,16 +47,21 @@ export interface PIRLResult extends TrainResult {
  * both pulled towards the image's memory-bank entry m_I and pushed from other items' entries,
  * with the NCE loss of the lecture; the bank follows m ← normalize(μm + (1−μ)f(v_I)).
  */
-export async function trainPIRL(config: PIRLConfig): Promise<PIRLResult> {
+export async function trainPIRL(given: PIRLConfig): Promise<PIRLResult> {
+  const config = resolveOptions('trainPIRL', given, {
+    dataset: undefined,
+    encoder: undefined,
+    projectionDim: 128,
+    temperature: 0.07,
+    lambda: 0.5,
+    negatives: undefined,
+    bankMomentum: 0.5,
+    augmentation: undefined,
+    ...TRAIN_CONFIG_KEYS,
+  });
   assertImageDataset(config.dataset, 'trainPIRL');
-  const {
-    dataset,
-    temperature = 0.07,
-    lambda = 0.5,
-    projectionDim = 128,
-    bankMomentum = 0.5,
-    seed = 0,
-  } = config;
+  const { dataset, temperature, lambda, projectionDim, bankMomentum } = config;
+  const seed = config.seed ?? 0;
   const n = datasetSize(dataset);
   const k = config.negatives ?? Math.min(1024, n - 1);
   const [h, w, c] = dataset.imageShape;

@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { EbmError, ReplayBuffer, type Rng, untaped, validate } from '@ebmjs/core';
 import { contrastiveDivergence, minimumProbabilityFlow, ratioMatching } from '@ebmjs/losses';
 import { loadBundle, RBM, type SaveTarget, saveBundle } from '@ebmjs/models';
@@ -12,7 +13,7 @@ import {
   reconstructionError,
 } from '../lab/rbm-measures.js';
 import type { Saveable } from '../loop/checkpoint.js';
-import type { TrainConfig, TrainResult } from '../loop/config.js';
+import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
 
 /** How the RBM is trained: the four classic methods for binary energies. */
@@ -96,15 +97,21 @@ async function restoreBuffer(buffer: ReplayBuffer, dir: string): Promise<void> {
  * not a likelihood, so each epoch also records the monitor set's pseudo-log-likelihood
  * (`metrics.pseudoLogLikelihood`, nats per image) and reconstruction error.
  */
-export async function trainRBM(config: TrainRBMConfig): Promise<TrainRBMResult> {
+export async function trainRBM(given: TrainRBMConfig): Promise<TrainRBMResult> {
   const where = 'trainRBM';
-  const {
-    dataset,
-    method = 'cd',
-    k = 1,
-    threshold = 0.5,
-    closedFormFlips = true,
-  } = config ?? ({} as TrainRBMConfig);
+  const config = resolveOptions(where, given, {
+    dataset: undefined,
+    method: 'cd',
+    numHidden: 64,
+    k: 1,
+    chains: undefined,
+    threshold: 0.5,
+    rbm: undefined,
+    monitor: undefined,
+    closedFormFlips: true,
+    ...TRAIN_CONFIG_KEYS,
+  });
+  const { dataset, method, k, threshold, closedFormFlips } = config;
   if (!dataset || !(dataset.pixels instanceof Uint8Array)) {
     throw new EbmError('INVALID_ARGUMENT', `${where}: dataset must be an ImageDataset.`);
   }
@@ -127,8 +134,7 @@ export async function trainRBM(config: TrainRBMConfig): Promise<TrainRBMResult> 
     );
   }
   const rbm =
-    config.rbm ??
-    new RBM({ numVisible, numHidden: config.numHidden ?? 64, seed: config.seed ?? 0 });
+    config.rbm ?? new RBM({ numVisible, numHidden: config.numHidden, seed: config.seed ?? 0 });
   const seed = config.seed ?? 0;
 
   // PCD chains start from the data's pixel marginals (Hinton's guide); they never restart.

@@ -1,3 +1,4 @@
+import { resolveOptions } from '@ebmjs/contract';
 import { type Rng, untaped } from '@ebmjs/core';
 import { ntXent } from '@ebmjs/losses';
 import { type Encoder, type Head, projectionHead } from '@ebmjs/models';
@@ -5,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Augmentation } from '../augment/augmentation.js';
 import * as presets from '../augment/presets.js';
 import { datasetSize, type ImageDataset, imageBatch } from '../datasets/dataset.js';
-import type { TrainConfig, TrainResult } from '../loop/config.js';
+import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
 import {
   assertImageDataset,
@@ -37,9 +38,19 @@ export interface SimCLRResult extends TrainResult {
  * SimCLR (Chen et al. 2020): two augmented views of every image go through the encoder and
  * the projection head, and NT-Xent pulls each pair together against the other 2N − 2 views.
  */
-export async function trainSimCLR(config: SimCLRConfig): Promise<SimCLRResult> {
+export async function trainSimCLR(given: SimCLRConfig): Promise<SimCLRResult> {
+  const config = resolveOptions('trainSimCLR', given, {
+    dataset: undefined,
+    encoder: undefined,
+    head: undefined,
+    projectionDim: 128,
+    temperature: 0.5,
+    augmentation: undefined,
+    ...TRAIN_CONFIG_KEYS,
+  });
   assertImageDataset(config.dataset, 'trainSimCLR');
-  const { dataset, temperature = 0.5, projectionDim = 128, seed = 0 } = config;
+  const { dataset, temperature, projectionDim } = config;
+  const seed = config.seed ?? 0;
   const encoder = encoderFor(dataset, config.encoder, seed, 'trainSimCLR');
   const head =
     config.head ??
