@@ -56,6 +56,7 @@ const PACKAGES = {
   losses: { browser: true, direct: ['@ebmjs/core'] },
   models: { direct: ['@ebmjs/core'] },
   train: { direct: ['@ebmjs/core'] },
+  lab: { direct: ['@ebmjs/core'] },
   export: { direct: ['@ebmjs/core'] },
   'web-infer': {
     browser: true,

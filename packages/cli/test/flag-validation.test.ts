@@ -20,8 +20,8 @@ vi.mock('@ebmjs/train', async (orig) => ({
   loadMnist: trap('loadMnist'),
   loadFashionMnist: trap('loadFashionMnist'),
   imageFolder: trap('imageFolder'),
-  runLab: trap('runLab'),
 }));
+vi.mock('@ebmjs/lab', async (orig) => ({ ...(await orig()), runLab: trap('runLab') }));
 vi.mock('@ebmjs/models', async (orig) => ({ ...(await orig()), loadEncoder: trap('loadEncoder') }));
 vi.mock('@ebmjs/web-infer', async (orig) => {
   const real = (await orig()) as Record<string, unknown>;

@@ -2,7 +2,6 @@ export * from './augment/index.js';
 export * from './datasets/index.js';
 export * from './eval/index.js';
 export { writeFileAtomic } from './io/write-file-atomic.js';
-export * from './lab/index.js';
 export {
   type CheckpointContent,
   type LoadedCheckpoint,
@@ -24,4 +23,13 @@ export {
   type TrainRBMResult,
   trainRBM,
 } from './recipes/rbm.js';
+export {
+  binaryBatch,
+  pseudoLogLikelihood,
+  rbmFlipGaps,
+  rbmLogProbabilityFlow,
+  rbmRatioMatching,
+  reconstructionError,
+  sklearnScoreSamples,
+} from './recipes/rbm-measures.js';
 export { type SimCLRConfig, type SimCLRResult, trainSimCLR } from './recipes/simclr.js';

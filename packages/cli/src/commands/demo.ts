@@ -9,14 +9,14 @@ import {
   knnEvaluate,
   linearProbe,
   loadMnist,
-  pca,
   progressBar,
   take,
   trainSimCLR,
-  writeReport,
 } from '@ebmjs/train';
 import * as tf from '@tensorflow/tfjs-core';
 import { numberFlag, parseFlags } from '../args.js';
+import { pca } from '../demo/pca.js';
+import { writeReport } from '../demo/report.js';
 import { embedWithOnnx } from '../onnx-embed.js';
 import type { Command } from './command.js';
 

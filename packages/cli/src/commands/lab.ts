@@ -2,11 +2,11 @@ import { selectBackend } from '@ebmjs/core';
 import {
   LAB_METHOD_NAMES,
   type LabProgress,
-  RBM_METHODS,
   type RunLabOptions,
   runLab,
   TOY_DATASET_NAMES,
-} from '@ebmjs/train';
+} from '@ebmjs/lab';
+import { RBM_METHODS } from '@ebmjs/train';
 import { numberFlag, parseFlags } from '../args.js';
 import { backendLine } from '../backend-line.js';
 import { CliUsageError } from '../usage-error.js';

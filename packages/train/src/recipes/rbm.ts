@@ -11,7 +11,7 @@ import {
   rbmLogProbabilityFlow,
   rbmRatioMatching,
   reconstructionError,
-} from '../lab/rbm-measures.js';
+} from './rbm-measures.js';
 import type { Saveable } from '../loop/checkpoint.js';
 import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';

@@ -1,5 +1,5 @@
-import { writeFileAtomic } from '../io/write-file-atomic.js';
-import type { EpochRecord } from './events.js';
+import { writeFileAtomic } from '@ebmjs/contract/node';
+import type { EpochRecord } from '@ebmjs/train';
 
 export interface ReportInput {
   title: string;

@@ -1,16 +1,22 @@
 import { Rng } from '@ebmjs/core';
 import { RBM } from '@ebmjs/models';
-import * as tf from '@tensorflow/tfjs-core';
-import { datasetSize, type ImageDataset, imageSize, take } from '../datasets/dataset.js';
-import type { OptimizerConfig } from '../optim/create-optimizer.js';
-import { RBM_METHODS, type RbmMethod, trainRBM } from '../recipes/rbm.js';
 import {
   binaryBatch,
-  mean,
+  datasetSize,
+  type ImageDataset,
+  imageSize,
+  type OptimizerConfig,
   pseudoLogLikelihood,
+  RBM_METHODS,
+  type RbmMethod,
   reconstructionError,
   sklearnScoreSamples,
-} from './rbm-measures.js';
+  take,
+  trainRBM,
+} from '@ebmjs/train';
+import * as tf from '@tensorflow/tfjs-core';
+
+const mean = (values: Float32Array): number => values.reduce((a, b) => a + b, 0) / values.length;
 
 export interface RbmLabOptions {
   methods?: readonly RbmMethod[];

@@ -43,15 +43,6 @@ export {
   type RbmProgress,
   runRbmLab,
 } from './rbm-lab.js';
-export {
-  binaryBatch,
-  pseudoLogLikelihood,
-  rbmFlipGaps,
-  rbmLogProbabilityFlow,
-  rbmRatioMatching,
-  reconstructionError,
-  sklearnScoreSamples,
-} from './rbm-measures.js';
 export { type LabProgress, type LabResult, type RunLabOptions, runLab } from './run-lab.js';
 export {
   logBesselI0,

@@ -9,7 +9,7 @@ import {
   TOY_DATASET_NAMES,
   toyDataset,
   toySplit,
-} from '../../src/lab/index.js';
+} from '../src/index.js';
 
 describe('toy datasets', () => {
   it('are seeded: the same seed repeats, another seed differs, and the points stay in the box', () => {

@@ -1,9 +1,7 @@
+import { writeFileAtomic } from '@ebmjs/contract/node';
 import { EbmError, validate } from '@ebmjs/core';
+import { type ImageDataset, loadMnist, RBM_METHODS, type RbmMethod } from '@ebmjs/train';
 import * as tf from '@tensorflow/tfjs-core';
-import type { ImageDataset } from '../datasets/dataset.js';
-import { loadMnist } from '../datasets/mnist.js';
-import { writeFileAtomic } from '../io/write-file-atomic.js';
-import { RBM_METHODS, type RbmMethod } from '../recipes/rbm.js';
 import { labHtml, labMarkdown } from './lab-report.js';
 import { LAB_METHOD_NAMES, type LabMethodName, labMethod } from './methods/index.js';
 import { densityPanel, grayImage, type RgbImage, writePanelGrid } from './pictures.js';

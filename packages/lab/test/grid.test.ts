@@ -9,7 +9,7 @@ import {
   fitTemperature,
   logPartition,
   makeGrid,
-} from '../../src/lab/index.js';
+} from '../src/index.js';
 
 useCpuBackend();
 

@@ -3,7 +3,7 @@ import { RBM } from '@ebmjs/models';
 import { expectClose, expectNoTensorLeak, useCpuBackend } from '@ebmjs/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import type { ImageDataset } from '../../src/datasets/dataset.js';
+import type { ImageDataset } from '../src/datasets/dataset.js';
 import {
   binaryBatch,
   pseudoLogLikelihood,
@@ -12,7 +12,7 @@ import {
   rbmRatioMatching,
   reconstructionError,
   sklearnScoreSamples,
-} from '../../src/lab/index.js';
+} from '../src/recipes/rbm-measures.js';
 
 useCpuBackend();
 

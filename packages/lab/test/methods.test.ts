@@ -14,7 +14,7 @@ import {
   toyDataset,
   toySplit,
   trainToy,
-} from '../../src/lab/index.js';
+} from '../src/index.js';
 
 useCpuBackend();
 

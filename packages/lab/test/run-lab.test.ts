@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EbmError } from '@ebmjs/core';
 import { useCpuBackend } from '@ebmjs/test-utils';
+import type { ImageDataset } from '@ebmjs/train';
 import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ImageDataset } from '../../src/datasets/dataset.js';
 import {
   densityPanel,
   LAB_BOX,
@@ -16,7 +16,7 @@ import {
   toyDataset,
   toySplit,
   viridis,
-} from '../../src/lab/index.js';
+} from '../src/index.js';
 
 useCpuBackend();
 

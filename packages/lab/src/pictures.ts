@@ -1,5 +1,5 @@
+import { writeFileAtomic } from '@ebmjs/contract/node';
 import { EbmError } from '@ebmjs/core';
-import { writeFileAtomic } from '../io/write-file-atomic.js';
 import type { Grid } from './grid.js';
 
 /** An RGB image, row-major, 3 bytes per pixel. */

@@ -1,7 +1,6 @@
 import { EbmError, guardGradientTape, Rng, validate } from '@ebmjs/core';
+import { cosineSchedule, setLearningRate } from '@ebmjs/train';
 import * as tf from '@tensorflow/tfjs-core';
-import { setLearningRate } from '../optim/create-optimizer.js';
-import { cosineSchedule } from '../optim/schedule.js';
 import type { LabMethod, MethodContext, TrainableEnergy } from './methods/types.js';
 
 export interface ToyTrainOptions {
