@@ -1,5 +1,6 @@
 import { cosine, dot, lp } from './distances.js';
 import { hinge, log, squareExponential, squareSquare } from './margin-losses.js';
+import { batchHard, multiSimilarity, semiHard, tripletMargin } from './miners.js';
 import { bernoulli, gaussian } from './noise.js';
 import { mean, meanNonZero, sum } from './reducers.js';
 
@@ -13,7 +14,10 @@ export const reducers = { mean, sum, meanNonZero } as const;
 export const marginLosses = { hinge, log, squareSquare, squareExponential } as const;
 /** Noise distributions for `nce`. */
 export const noiseDistributions = { gaussian, bernoulli } as const;
+/** Miners (pytorch-metric-learning's): index tuples that `triplet`, `pairContrastive` and `supCon` accept. */
+export const miners = { batchHard, semiHard, multiSimilarity, tripletMargin } as const;
 
+export { type BarlowTwinsOptions, barlowTwins } from './barlow-twins.js';
 export type { EnergyFn } from './checks.js';
 export {
   type CdSamplerFn,
@@ -21,6 +25,11 @@ export {
   type ContrastiveDivergenceOptions,
   contrastiveDivergence,
 } from './contrastive-divergence.js';
+export {
+  type CrossBatchMemoryLoss,
+  type CrossBatchMemoryOptions,
+  crossBatchMemory,
+} from './cross-batch-memory.js';
 export {
   denoisingAutoencoderLoss,
   type ReconstructFn,
@@ -34,6 +43,7 @@ export {
   scoreFromEnergy,
 } from './denoising-score-matching.js';
 export type { Distance, LpOptions } from './distances.js';
+export type { IndexTuple, IndexTupleLike, PairIndices, TripletIndices } from './indices.js';
 export { type InfoNceLoss, type InfoNceOptions, infoNCE } from './info-nce.js';
 export type { LabelsLike } from './labels.js';
 export type {
@@ -41,11 +51,19 @@ export type {
   MarginOptions,
   SquareExponentialOptions,
 } from './margin-losses.js';
+export type {
+  Miner,
+  MinerOptions,
+  MultiSimilarityMinerOptions,
+  TripletMarginMinerOptions,
+  TripletMarginType,
+} from './miners.js';
 export {
   type MinimumProbabilityFlowOptions,
   minimumProbabilityFlow,
 } from './minimum-probability-flow.js';
 export { type NceLoss, type NceOptions, nce } from './nce.js';
+export { type NegativeCosineOptions, negativeCosine } from './negative-cosine.js';
 export {
   type AnswerEnergyLoss,
   type NegativeLogLikelihoodOptions,
@@ -59,3 +77,4 @@ export { type BinaryDataLoss, type RatioMatchingOptions, ratioMatching } from '.
 export type { Reducer } from './reducers.js';
 export { type LabelledLoss, type SupConOptions, supCon } from './sup-con.js';
 export { type TripletMining, type TripletOptions, triplet } from './triplet.js';
+export { type VicRegOptions, vicReg } from './vicreg.js';

@@ -1,5 +1,5 @@
 import { resolveOptions } from '@ebmjs/contract';
-import { validate } from '@ebmjs/core';
+import { EbmError, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertAtLeast, assertFloatInput, assertPositive } from './checks.js';
 import { assertDistance, cosine, type Distance, score } from './distances.js';
@@ -13,6 +13,11 @@ export interface NtXentOptions {
   similarity?: Distance;
   /** Reduces the 2N per-view losses. Default mean. */
   reducer?: Reducer;
+  /**
+   * Decoupled contrastive learning (DCL, Yeh et al. 2022): leave the positive out of the
+   * denominator, ℓ_i = −s_ip/τ + log Σ_{k∉{i, p(i)}} exp(s_ik/τ). Default false (SimCLR).
+   */
+  decoupled?: boolean;
 }
 
 /** A loss over two views of the same batch: z1[i] and z2[i] are a positive pair. */
@@ -23,13 +28,21 @@ export type TwoViewLoss = (z1: tf.Tensor, z2: tf.Tensor) => tf.Scalar;
  * z = [z1; z2] are all anchors; for anchor i with positive p(i) = i ± N,
  *   ℓ_i = −s(z_i, z_p(i))/τ + log Σ_{k≠i} exp(s(z_i, z_k)/τ),
  * so both directions count and self-similarity is masked out. Loss = mean ℓ_i.
+ * `decoupled: true` also masks the positive out of the sum (DCL).
  */
 export function ntXent(options: NtXentOptions = {}): TwoViewLoss {
-  const { temperature, similarity, reducer } = resolveOptions('ntXent', options, {
+  const { temperature, similarity, reducer, decoupled } = resolveOptions('ntXent', options, {
     temperature: 0.5,
     similarity: cosine(),
     reducer: mean(),
+    decoupled: false,
   });
+  if (typeof decoupled !== 'boolean') {
+    throw new EbmError(
+      'INVALID_ARGUMENT',
+      `ntXent: decoupled must be a boolean, received ${typeof decoupled}.`,
+    );
+  }
   assertPositive(temperature, 'ntXent: temperature');
   assertDistance(similarity, 'ntXent: similarity');
   assertReducer(reducer, 'ntXent: reducer');
@@ -52,8 +65,12 @@ export function ntXent(options: NtXentOptions = {}): TwoViewLoss {
         Int32Array.from({ length: 2 * n }, (_, i) => (i + n) % (2 * n)),
         'int32',
       );
-      const positive = tf.sum(tf.mul(logits, tf.cast(tf.oneHot(posIndex, 2 * n), 'float32')), 1);
-      const perView = tf.sub(maskedLogSumExp(logits, offDiagonal(2 * n), 1), positive);
+      const positiveMask = tf.cast(tf.oneHot(posIndex, 2 * n), 'bool');
+      const positive = tf.sum(tf.mul(logits, tf.cast(positiveMask, 'float32')), 1);
+      const keep = decoupled
+        ? tf.logicalAnd(offDiagonal(2 * n), tf.logicalNot(positiveMask))
+        : offDiagonal(2 * n);
+      const perView = tf.sub(maskedLogSumExp(logits, keep, 1), positive);
       return reducer.reduce(perView);
     });
   };

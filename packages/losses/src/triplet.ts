@@ -3,8 +3,10 @@ import { EbmError, ops, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { assertAtLeast, assertFloatInput } from './checks.js';
 import { assertDistance, type Distance, gap, lp } from './distances.js';
+import { checkIndexTuple, toTriplets } from './indices.js';
 import { assertLabels, sameLabelMask } from './labels.js';
 import { isGreater, offDiagonal } from './masked.js';
+import { assertMiner, type Miner } from './miners.js';
 import { assertReducer, mean, meanNonZero, type Reducer } from './reducers.js';
 import type { LabelledLoss } from './sup-con.js';
 
@@ -14,6 +16,8 @@ export interface TripletOptions {
   /** The margin α ≥ 0 of max(0, D_ap − D_an + α). Default 0.2 (FaceNet). */
   margin?: number;
   /**
+   * @deprecated Pass `miner: miners.batchHard()` or `miner: miners.semiHard()` with
+   * `reducer: reducers.mean()` instead (the same loss; the tests check it).
    * Which triplets count. 'all' (default): every valid (a, p, n). 'hard': per anchor, the
    * farthest positive and the nearest negative (batch-hard, Hermans et al. 2017). 'semihard':
    * per positive pair, the nearest negative farther than the positive, or the farthest negative
@@ -22,8 +26,16 @@ export interface TripletOptions {
   mining?: TripletMining;
   /** Default distances.lp(). A similarity S enters as D = −S. */
   distance?: Distance;
-  /** Default meanNonZero for 'all' (pytorch-metric-learning), mean for 'hard' and 'semihard'. */
+  /**
+   * Default meanNonZero for 'all' and for mined triplets (pytorch-metric-learning), mean for
+   * 'hard' and 'semihard'.
+   */
   reducer?: Reducer;
+  /**
+   * Mines the triplets on every call made without `indices` (see `miners`); pair tuples become
+   * every (a, p, n) of a mined positive and a mined negative pair of the same anchor.
+   */
+  miner?: Miner;
 }
 
 /**
@@ -37,8 +49,9 @@ export function triplet(options: TripletOptions = {}): LabelledLoss {
     mining: 'all',
     distance: lp(),
     reducer: undefined,
+    miner: undefined,
   });
-  const { margin, mining, distance } = o;
+  const { margin, mining, distance, miner } = o;
   validate.assertNumber(margin, 'triplet: margin', { min: 0 });
   assertDistance(distance, 'triplet: distance');
   if (mining !== 'all' && mining !== 'hard' && mining !== 'semihard') {
@@ -47,9 +60,16 @@ export function triplet(options: TripletOptions = {}): LabelledLoss {
       `triplet: mining must be 'all', 'hard' or 'semihard', received ${String(mining)}.`,
     );
   }
+  if (miner !== undefined) assertMiner(miner, 'triplet: miner');
+  if (miner !== undefined && mining !== 'all') {
+    throw new EbmError(
+      'INVALID_ARGUMENT',
+      `triplet: give either miner or mining, received both (mining '${mining}').`,
+    );
+  }
   const reducer = o.reducer ?? (mining === 'all' ? meanNonZero() : mean());
   assertReducer(reducer, 'triplet: reducer');
-  return (embeddings, labels) => {
+  return (embeddings, labels, indices) => {
     assertFloatInput(embeddings, 2, 'triplet: embeddings');
     const n = embeddings.shape[0]!;
     assertLabels(labels, n, 'triplet: labels');
@@ -59,9 +79,35 @@ export function triplet(options: TripletOptions = {}): LabelledLoss {
       'triplet: batch size',
       'a triplet needs an anchor, a positive and a negative.',
     );
+    if (indices !== undefined && mining !== 'all') {
+      throw new EbmError(
+        'INVALID_ARGUMENT',
+        `triplet: indices replace mining, received both (mining '${mining}').`,
+      );
+    }
+    const given = indices ?? miner?.(embeddings, labels);
+    const mined =
+      given === undefined
+        ? undefined
+        : toTriplets(checkIndexTuple(given, n, n, 'triplet: indices'));
     return tf.tidy(() => {
       const z = embeddings as tf.Tensor2D;
       const d = gap(distance, distance.matrix(z, z)) as tf.Tensor2D;
+      if (mined !== undefined) {
+        const [a, p, neg] = mined;
+        // An empty tuple: a zero that still depends on the embeddings.
+        if (a.length === 0) return tf.mul(tf.sum(d), 0) as tf.Scalar;
+        const flat = tf.reshape(d, [-1]);
+        const at = (cols: Int32Array) =>
+          tf.gather(
+            flat,
+            tf.tensor1d(
+              a.map((r, k) => r * n + cols[k]!),
+              'int32',
+            ),
+          );
+        return reducer.reduce(tf.relu(tf.add(tf.sub(at(p), at(neg)), margin)));
+      }
       const same = sameLabelMask(labels);
       const positive = tf.logicalAnd(same, offDiagonal(n));
       const negative = tf.logicalNot(same);

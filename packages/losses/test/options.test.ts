@@ -3,12 +3,14 @@ import { useCpuBackend } from '@ebmjs/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import {
-  contrastiveDivergence,
+  barlowTwins,
+  crossBatchMemory,
   denoisingAutoencoderLoss,
   denoisingScoreMatching,
   distances,
   infoNCE,
   marginLosses,
+  miners,
   minimumProbabilityFlow,
   nce,
   negativeLogLikelihood,
@@ -19,6 +21,7 @@ import {
   ratioMatching,
   supCon,
   triplet,
+  vicReg,
 } from '../src/index.js';
 
 useCpuBackend();
@@ -50,7 +53,7 @@ const FACTORIES: {
     caller: 'ntXent',
     call: (o) => ntXent(o),
     misspelt: { temprature: 0.1 },
-    known: ['temperature', 'similarity', 'reducer'],
+    known: ['temperature', 'similarity', 'reducer', 'decoupled'],
     suggestion: 'temperature',
   },
   {
@@ -71,22 +74,71 @@ const FACTORIES: {
     caller: 'supCon',
     call: (o) => supCon(o),
     misspelt: { temperatur: 0.2 },
-    known: ['temperature', 'similarity', 'reducer'],
+    known: ['temperature', 'similarity', 'reducer', 'miner'],
     suggestion: 'temperature',
   },
   {
     caller: 'pairContrastive',
     call: (o) => pairContrastive(o),
     misspelt: { positivMargin: 0.1 },
-    known: ['margin', 'positiveMargin', 'distance', 'reducer'],
+    known: ['margin', 'positiveMargin', 'distance', 'reducer', 'miner'],
     suggestion: 'positiveMargin',
   },
   {
     caller: 'triplet',
     call: (o) => triplet(o),
     misspelt: { minning: 'hard' },
-    known: ['margin', 'mining', 'distance', 'reducer'],
+    known: ['margin', 'mining', 'distance', 'reducer', 'miner'],
     suggestion: 'mining',
+  },
+  {
+    caller: 'vicReg',
+    call: (o) => vicReg(o),
+    misspelt: { varianse: 10 },
+    known: ['invariance', 'variance', 'covariance', 'gamma', 'epsilon'],
+    suggestion: 'variance',
+  },
+  {
+    caller: 'barlowTwins',
+    call: (o) => barlowTwins(o),
+    misspelt: { lamda: 0.01 },
+    known: ['lambda', 'epsilon'],
+    suggestion: 'lambda',
+  },
+  {
+    caller: 'miners.batchHard',
+    call: (o) => miners.batchHard(o),
+    misspelt: { distanse: undefined },
+    known: ['distance'],
+    suggestion: 'distance',
+  },
+  {
+    caller: 'miners.semiHard',
+    call: (o) => miners.semiHard(o),
+    misspelt: { distanse: undefined },
+    known: ['distance'],
+    suggestion: 'distance',
+  },
+  {
+    caller: 'miners.tripletMargin',
+    call: (o) => miners.tripletMargin(o),
+    misspelt: { typ: 'hard' },
+    known: ['margin', 'type', 'distance'],
+    suggestion: 'type',
+  },
+  {
+    caller: 'miners.multiSimilarity',
+    call: (o) => miners.multiSimilarity(o),
+    misspelt: { epsillon: 0.2 },
+    known: ['epsilon', 'distance'],
+    suggestion: 'epsilon',
+  },
+  {
+    caller: 'crossBatchMemory',
+    call: (o) => crossBatchMemory(supCon(), o),
+    misspelt: { sise: 16 },
+    known: ['size', 'miner'],
+    suggestion: 'size',
   },
   {
     caller: 'marginLosses.hinge',
@@ -203,7 +255,7 @@ describe('every loss factory rejects unknown options (issue #15)', () => {
     expect(error).toBeInstanceOf(EbmError);
     expect((error as EbmError).code).toBe('INVALID_ARGUMENT');
     expect((error as EbmError).message).toBe(
-      'ntXent: unknown option "temprature". Did you mean "temperature"? Known options: temperature, similarity, reducer.',
+      'ntXent: unknown option "temprature". Did you mean "temperature"? Known options: temperature, similarity, reducer, decoupled.',
     );
   });
 
