@@ -1,4 +1,4 @@
-import type { BackendInfo } from '@ebmjs/core';
+import type { BackendInfo } from '@ebmjs/backends';
 
 /** `backend: wasm (2 threads; <notes>)` or `backend: node-gpu (GPU)`: what `selectBackend()` chose, for stderr. */
 export function backendLine(info: BackendInfo): string {

@@ -11,7 +11,7 @@ const trap =
     work.calls.push(name);
     throw new Error(`work started: ${name}`);
   };
-vi.mock('@ebmjs/core', async (orig) => ({
+vi.mock('@ebmjs/backends', async (orig) => ({
   ...(await orig()),
   selectBackend: trap('selectBackend'),
 }));

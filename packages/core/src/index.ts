@@ -1,17 +1,44 @@
 import '#register-gradients';
 
+// Backend selection and the wasm training kernels moved to @ebmjs/backends (issue 15).
 export {
+  /** @deprecated Import from @ebmjs/backends. */
   type BackendAttempt,
+  /** @deprecated Import from @ebmjs/backends. */
   type BackendCandidate,
+  /** @deprecated Import from @ebmjs/backends. */
   type BackendInfo,
+  /** @deprecated Import from @ebmjs/backends. */
   BROWSER_BACKEND_ORDER,
+  /** @deprecated Import from @ebmjs/backends. */
   canTrainConv,
+  /** @deprecated Import from @ebmjs/backends. */
   detectEnvironment,
+  /** @deprecated Import from @ebmjs/backends. */
+  MAX_WASM_THREADS,
+  /** @deprecated Import from @ebmjs/backends. */
   NODE_BACKEND_ORDER,
+  /** @deprecated Import from @ebmjs/backends. */
+  nodeSupportsWasmThreads,
+  /** @deprecated Import from @ebmjs/backends. */
+  observeSubkernels,
+  /** @deprecated Import from @ebmjs/backends. */
   parseBackendName,
+  /** @deprecated Import from @ebmjs/backends. */
+  registerWasmTrainingKernels,
+  /** @deprecated Import from @ebmjs/backends. */
   type SelectBackendOptions,
+  /** @deprecated Import from @ebmjs/backends. */
+  type SubkernelObserver,
+  /** @deprecated Import from @ebmjs/backends. */
   selectBackend,
-} from './backend.js';
+  /** @deprecated Import from @ebmjs/backends. */
+  unregisterWasmTrainingKernels,
+  /** @deprecated Import from @ebmjs/backends. */
+  WASM_TRAINING_KERNELS,
+  /** @deprecated Import from @ebmjs/backends. */
+  wasmTrainingKernelsRegistered,
+} from '@ebmjs/backends';
 export type { BilinearEnergyOptions, Energy, EnergyOptions } from './energies/index.js';
 export * as energies from './energies/index.js';
 export { EbmError, type EbmErrorCode, isEbmError } from './errors.js';
@@ -30,13 +57,3 @@ export * from './samplers/index.js';
 export { guardGradientTape, stopGradient, untaped } from './tape.js';
 export * as validate from './validate.js';
 export { setFiniteChecks } from './validate.js';
-export {
-  MAX_WASM_THREADS,
-  nodeSupportsWasmThreads,
-  observeSubkernels,
-  registerWasmTrainingKernels,
-  type SubkernelObserver,
-  unregisterWasmTrainingKernels,
-  WASM_TRAINING_KERNELS,
-  wasmTrainingKernelsRegistered,
-} from './wasm-training/index.js';

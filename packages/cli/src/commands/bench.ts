@@ -1,4 +1,4 @@
-import { selectBackend } from '@ebmjs/core';
+import { selectBackend } from '@ebmjs/backends';
 import { ntXent } from '@ebmjs/losses';
 import { convEncoder, projectionHead, resnet18 } from '@ebmjs/models';
 import { createOptimizer } from '@ebmjs/train';

@@ -1,4 +1,4 @@
-import { selectBackend } from '@ebmjs/core';
+import { selectBackend } from '@ebmjs/backends';
 import { evaluateEmbedder } from '@ebmjs/train';
 import { checkDatasetFlag, numberFlag, parseFlags, requirePath } from '../args.js';
 import { resolveDataset } from '../datasets.js';

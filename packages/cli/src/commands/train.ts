@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { selectBackend } from '@ebmjs/core';
+import { selectBackend } from '@ebmjs/backends';
 import { saveModel } from '@ebmjs/models';
 import {
   type OptimizerName,

@@ -1,76 +1,21 @@
+import { EbmError } from '@ebmjs/contract';
 import * as tf from '@tensorflow/tfjs-core';
-import { EbmError } from './errors.js';
+import {
+  type BackendCandidate,
+  BROWSER_BACKEND_ORDER,
+  DEFAULT_LOADERS,
+  importOptional,
+  NODE_BACKEND_ORDER,
+  parseBackendName,
+  TFJS_NAME,
+} from './candidates.js';
+import { refuseUnverifiedGpu, tensorflowDevice } from './tensorflow-device.js';
 import {
   initNodeWasmBackend,
   MAX_WASM_THREADS,
   wasmThreading,
 } from './wasm-training/node-threads.js';
 import { registerWasmTrainingKernels } from './wasm-training/register.js';
-
-/** The backends `selectBackend` knows, by the package that provides them. */
-export type BackendCandidate = 'node-gpu' | 'node' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
-
-export const NODE_BACKEND_ORDER: readonly BackendCandidate[] = ['node-gpu', 'node', 'wasm', 'cpu'];
-export const BROWSER_BACKEND_ORDER: readonly BackendCandidate[] = [
-  'webgpu',
-  'webgl',
-  'wasm',
-  'cpu',
-];
-
-/** The tfjs backend name each candidate registers. */
-const TFJS_NAME: Record<BackendCandidate, string> = {
-  'node-gpu': 'tensorflow',
-  node: 'tensorflow',
-  webgpu: 'webgpu',
-  webgl: 'webgl',
-  wasm: 'wasm',
-  cpu: 'cpu',
-};
-
-const ALIASES: Record<string, BackendCandidate> = {
-  'node-gpu': 'node-gpu',
-  'tfjs-node-gpu': 'node-gpu',
-  gpu: 'node-gpu',
-  node: 'node',
-  'tfjs-node': 'node',
-  tensorflow: 'node',
-  webgpu: 'webgpu',
-  webgl: 'webgl',
-  wasm: 'wasm',
-  cpu: 'cpu',
-};
-
-// Variable specifiers keep bundlers from trying to resolve Node-only and optional packages;
-// the wasm and cpu backends are dependencies of this package, so their imports stay literal.
-const importOptional = (specifier: string): Promise<unknown> =>
-  import(/* @vite-ignore */ specifier);
-
-/**
- * tfjs-node and tfjs-node-gpu register the same 'tensorflow' kernels before loading their native
- * addon, so trying the second after the first failed prints a warning per kernel. Those
- * warnings say nothing the attempt list does not; drop them while importing.
- */
-async function importQuietly(specifier: string): Promise<unknown> {
-  const warn = console.warn;
-  console.warn = (...args: unknown[]) => {
-    if (!(typeof args[0] === 'string' && args[0].includes('is already registered'))) warn(...args);
-  };
-  try {
-    return await importOptional(specifier);
-  } finally {
-    console.warn = warn;
-  }
-}
-
-const DEFAULT_LOADERS: Record<BackendCandidate, () => Promise<unknown>> = {
-  'node-gpu': () => importQuietly('@tensorflow/tfjs-node-gpu'),
-  node: () => importQuietly('@tensorflow/tfjs-node'),
-  webgpu: () => importOptional('@tensorflow/tfjs-backend-webgpu'),
-  webgl: () => importOptional('@tensorflow/tfjs-backend-webgl'),
-  wasm: () => import('@tensorflow/tfjs-backend-wasm'),
-  cpu: () => import('@tensorflow/tfjs-backend-cpu'),
-};
 
 export interface SelectBackendOptions {
   /**
@@ -134,19 +79,6 @@ export interface BackendInfo {
 export function detectEnvironment(): 'node' | 'browser' {
   const g = globalThis as { process?: { versions?: { node?: string } }; window?: unknown };
   return g.process?.versions?.node !== undefined && g.window === undefined ? 'node' : 'browser';
-}
-
-/** Resolves a user-facing backend name (EBM_BACKEND spelling) to a candidate. */
-export function parseBackendName(name: string): BackendCandidate {
-  const candidate = ALIASES[name.trim().toLowerCase()];
-  if (candidate === undefined) {
-    throw new EbmError(
-      'INVALID_ARGUMENT',
-      `Unknown backend "${name}". Expected one of: node-gpu, node, webgpu, webgl, wasm, cpu.`,
-      { received: name },
-    );
-  }
-  return candidate;
 }
 
 /** Whether the backend named (default: the active one) can differentiate a Conv2D. */
@@ -263,38 +195,6 @@ async function tryCandidate(
 /** The active tfjs backend's name, or null before any backend was set (without initialising one). */
 function activeBackendName(): string | null {
   return (tf.engine() as unknown as { backendName: string | null }).backendName ?? null;
-}
-
-/**
- * Where the 'tensorflow' backend computes, as its own fields say: tfjs-node's and tfjs-node-gpu's
- * NodeJSKernelBackend has `isGPUPackage` (which of the two packages it is) and `isUsingGpuDevice`
- * (whether libtensorflow found a GPU). undefined: the backend does not say.
- */
-export interface TensorflowDevice {
-  gpuPackage: boolean | undefined;
-  usingGpu: boolean | undefined;
-}
-
-export function tensorflowDevice(): TensorflowDevice {
-  const backend = tf.findBackend('tensorflow') as {
-    isGPUPackage?: unknown;
-    isUsingGpuDevice?: unknown;
-  } | null;
-  const flag = (value: unknown) => (typeof value === 'boolean' ? value : undefined);
-  return {
-    gpuPackage: flag(backend?.isGPUPackage),
-    usingGpu: flag(backend?.isUsingGpuDevice),
-  };
-}
-
-/** Why node-gpu cannot be reported, or undefined when the backend says it computes on a GPU. */
-function refuseUnverifiedGpu(device: TensorflowDevice): string | undefined {
-  if (device.usingGpu === true) return undefined;
-  if (device.gpuPackage === false)
-    return 'the "tensorflow" backend in use is tfjs-node\'s CPU build, not tfjs-node-gpu';
-  if (device.usingGpu === false)
-    return 'tfjs-node-gpu loaded, but TensorFlow found no usable GPU (no CUDA device, or the CUDA/cuDNN libraries did not load) and would compute on the CPU';
-  return 'the "tensorflow" backend does not report whether it uses a GPU (no isUsingGpuDevice), so a GPU could not be verified';
 }
 
 function configureWasm(module: Record<string, unknown>, options: SelectBackendOptions): void {

@@ -1,5 +1,5 @@
+import { EbmError } from '@ebmjs/contract';
 import * as tf from '@tensorflow/tfjs-core';
-import { EbmError } from '../errors.js';
 import {
   type Attrs,
   free,

@@ -1,5 +1,5 @@
+import { EbmError } from '@ebmjs/contract';
 import * as tf from '@tensorflow/tfjs-core';
-import { EbmError } from '../errors.js';
 
 /** What the kernels use of tfjs-backend-wasm's `BackendWasm` (not exported by the package). */
 export interface WasmBackend {

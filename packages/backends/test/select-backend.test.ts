@@ -1,6 +1,7 @@
+import { EbmError } from '@ebmjs/contract';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { canTrainConv, EbmError, parseBackendName, selectBackend } from '../src/index.js';
+import { canTrainConv, parseBackendName, selectBackend } from '../src/index.js';
 
 // tfjs-node(-gpu) cannot be installed with their native addons here (their install script
 // downloads libtensorflow), so in this workspace they are either absent or fail to load:

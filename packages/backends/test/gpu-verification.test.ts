@@ -1,7 +1,8 @@
+import { EbmError } from '@ebmjs/contract';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EbmError, selectBackend } from '../src/index.js';
+import { selectBackend } from '../src/index.js';
 
 // tfjs-node and tfjs-node-gpu cannot be installed here (their install downloads libtensorflow).
 // These stand-ins register a 'tensorflow' backend carrying the two fields the real
