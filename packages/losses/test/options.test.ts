@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import {
   barlowTwins,
+  contrastiveDivergence,
   crossBatchMemory,
   denoisingAutoencoderLoss,
   denoisingScoreMatching,
