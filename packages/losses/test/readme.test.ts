@@ -72,6 +72,14 @@ describe('README examples', () => {
       'denoisingScoreMatching',
       'denoisingAutoencoderLoss',
       'reconstructionEnergy',
+      'vicReg',
+      'barlowTwins',
+      'negativeCosine',
+      'miners.batchHard',
+      'miners.semiHard',
+      'miners.multiSimilarity',
+      'miners.tripletMargin',
+      'crossBatchMemory',
     ]) {
       expect(all, name).toContain(`${name}(`);
     }
