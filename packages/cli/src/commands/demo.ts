@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { selectBackend } from '@ebmjs/core';
+import { selectBackend } from '@ebmjs/backends';
 import { saveOnnx } from '@ebmjs/export';
 import { convEncoder, saveModel } from '@ebmjs/models';
 import {
@@ -15,6 +15,7 @@ import {
 } from '@ebmjs/train';
 import * as tf from '@tensorflow/tfjs-core';
 import { numberFlag, parseFlags } from '../args.js';
+import { computesOn } from '../backend-line.js';
 import { pca } from '../demo/pca.js';
 import { writeReport } from '../demo/report.js';
 import { embedWithOnnx } from '../onnx-embed.js';
@@ -70,7 +71,7 @@ export const demo: Command = {
 
     const backend = await selectBackend();
     log(
-      `backend ${backend.backend}, ${backend.threads ?? 'gpu'} thread(s), conv training ${backend.canTrainConv ? 'supported' : 'NOT supported'}`,
+      `backend ${backend.candidate} (${computesOn(backend)}), conv training ${backend.canTrainConv ? 'supported' : 'NOT supported'}`,
     );
     for (const note of backend.notes) log(`  note: ${note}`);
 

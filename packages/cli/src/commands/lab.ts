@@ -1,4 +1,4 @@
-import { selectBackend } from '@ebmjs/core';
+import { selectBackend } from '@ebmjs/backends';
 import {
   LAB_METHOD_NAMES,
   type LabProgress,
