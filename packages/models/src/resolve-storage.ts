@@ -1,12 +1,15 @@
 import { EbmError } from '@ebmjs/contract';
+import { directoryStorage } from '#node-io';
 import type { SaveTarget, Storage } from './storage.js';
 
-/** String → a node:fs directory (loaded lazily so browser bundles never touch node:fs). */
+/**
+ * String → a node:fs directory. `#node-io` resolves to fs-storage.ts only under the "node"
+ * condition, so browser bundles never reach node:fs (a string there is an UNSUPPORTED error).
+ */
 export async function resolveStorage(target: SaveTarget, where: string): Promise<Storage> {
   if (typeof target === 'string') {
     if (target.length === 0)
       throw new EbmError('INVALID_ARGUMENT', `${where}: the directory path is empty.`);
-    const { directoryStorage } = await import('./fs-storage.js');
     return directoryStorage(target);
   }
   const s = target as Partial<Storage> | null;
