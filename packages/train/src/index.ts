@@ -1,14 +1,9 @@
+// The browser-safe entry ("default" condition); Node's entry (index.node.ts) adds the names of
+// node.ts, which is also `@ebmjs/train/node`.
 export * from './augment/index.js';
 export * from './datasets/index.js';
 export * from './eval/index.js';
-export { writeFileAtomic } from './io/write-file-atomic.js';
-export {
-  type CheckpointContent,
-  type LoadedCheckpoint,
-  loadCheckpoint,
-  type Saveable,
-  saveCheckpoint,
-} from './loop/checkpoint.js';
+export type { CheckpointContent, LoadedCheckpoint, Saveable } from './loop/checkpoint.js';
 export type { TrainConfig, TrainResult } from './loop/config.js';
 export { type LoopSpec, runTrainingLoop } from './loop/train-loop.js';
 export * from './optim/index.js';

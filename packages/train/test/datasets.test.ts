@@ -9,16 +9,8 @@ import { useCpuBackend } from '@ebmjs/test-utils';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downloadVerified } from '../src/datasets/download.js';
-import {
-  batchIndices,
-  imageBatch,
-  imageFolder,
-  loadFashionMnist,
-  loadMnist,
-  parseIdx,
-  take,
-  trainTestSplit,
-} from '../src/index.js';
+import { batchIndices, imageBatch, parseIdx, take, trainTestSplit } from '../src/index.js';
+import { imageFolder, loadFashionMnist, loadMnist } from '../src/node.js';
 
 useCpuBackend();
 

@@ -6,7 +6,8 @@ import { convEncoder, projectionHead } from '@ebmjs/models';
 import { useCpuBackend } from '@ebmjs/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { augment, imageBatch, loadMnist, take, trainMoCo, trainPIRL } from '../src/index.js';
+import { augment, imageBatch, take, trainMoCo, trainPIRL } from '../src/index.js';
+import { loadMnist } from '../src/node.js';
 
 useCpuBackend();
 

@@ -4,7 +4,8 @@ import { useCpuBackend } from '@ebmjs/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { loadMnist, take, trainMoCo } from '../src/index.js';
+import { take, trainMoCo } from '../src/index.js';
+import { loadMnist } from '../src/node.js';
 
 useCpuBackend();
 

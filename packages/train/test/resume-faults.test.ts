@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { EbmError } from '@ebmjs/core';
 import { useCpuBackend } from '@ebmjs/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { readMetrics, type TrainDAEConfig, trainDAE } from '../src/index.js';
+import { type TrainDAEConfig, trainDAE } from '../src/index.js';
+import { readMetrics } from '../src/node.js';
 import { runRecipe, tinyImages } from './fixtures/resume-setup.js';
 
 useCpuBackend();

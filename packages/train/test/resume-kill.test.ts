@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { useCpuBackend } from '@ebmjs/test-utils';
 import { build } from 'vite';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readMetrics } from '../src/index.js';
+import { readMetrics } from '../src/node.js';
 import { RESUME_RECIPES, runRecipe } from './fixtures/resume-setup.js';
 
 useCpuBackend();
@@ -24,8 +24,9 @@ beforeAll(async () => {
     configFile: false,
     logLevel: 'warn',
     root: trainRoot,
-    resolve: { conditions: ['source'] },
-    ssr: { noExternal: true, resolve: { conditions: ['source'] } },
+    // "node" too: custom conditions replace Vite's defaults, and `#node-io` must be the Node one.
+    resolve: { conditions: ['source', 'node'] },
+    ssr: { noExternal: true, resolve: { conditions: ['source', 'node'] } },
     build: {
       ssr: join(here, 'fixtures', 'resume-child.ts'),
       outDir,

@@ -5,7 +5,8 @@ import { convEncoder } from '@ebmjs/models';
 import { useCpuBackend } from '@ebmjs/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { loadMnist, readMetrics, take, trainSimCLR } from '../src/index.js';
+import { take, trainSimCLR } from '../src/index.js';
+import { loadMnist, readMetrics } from '../src/node.js';
 
 useCpuBackend();
 

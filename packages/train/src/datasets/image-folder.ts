@@ -1,6 +1,22 @@
 import { EbmError } from '@ebmjs/core';
 import type { ImageDataset } from './dataset.js';
 
+type Sharp = typeof import('sharp').default;
+
+/** sharp is an optional peer: loaded on the first imageFolder call, with an install hint. */
+async function loadSharp(): Promise<Sharp> {
+  try {
+    return (await import('sharp')).default;
+  } catch (error) {
+    throw new EbmError(
+      'UNSUPPORTED',
+      `imageFolder decodes images with the optional peer dependency "sharp" (npm install sharp), which did not load: ${(error as Error).message}`,
+      { dependency: 'sharp' },
+      { cause: error },
+    );
+  }
+}
+
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff']);
 
 export interface ImageFolderOptions {
@@ -33,7 +49,7 @@ export async function imageFolder(
     );
   const fs = await import('node:fs/promises');
   const { join, extname, basename } = await import('node:path');
-  const sharp = (await import('sharp')).default;
+  const sharp = await loadSharp();
 
   const entries = await fs.readdir(dir, { withFileTypes: true }).catch((error: unknown) => {
     throw new EbmError(

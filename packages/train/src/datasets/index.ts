@@ -1,3 +1,5 @@
+// Browser-safe datasets: the in-memory ImageDataset and IDX parsing. The loaders that read files
+// (loadMnist, loadFashionMnist, imageFolder) are Node-only: src/node.ts.
 export {
   assertDataset,
   batchCount,
@@ -11,8 +13,4 @@ export {
   take,
   trainTestSplit,
 } from './dataset.js';
-export { loadFashionMnist } from './fashion-mnist.js';
 export { parseIdx } from './idx.js';
-export type { LoadOptions, Split } from './idx-source.js';
-export { type ImageFolderOptions, imageFolder } from './image-folder.js';
-export { loadMnist } from './mnist.js';

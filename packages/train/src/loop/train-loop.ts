@@ -1,6 +1,13 @@
 import { EbmError, guardGradientTape, Rng, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import {
+  appendMetrics,
+  filesAvailable,
+  loadCheckpoint,
+  rewriteMetrics,
+  saveCheckpoint,
+} from '#node-io';
 import { batchCount, batchIndices } from '../datasets/dataset.js';
 import {
   createOptimizer,
@@ -9,14 +16,7 @@ import {
 } from '../optim/create-optimizer.js';
 import { cosineSchedule } from '../optim/schedule.js';
 import type { EpochRecord, StepEvent, TrainingCallbacks } from '../progress/events.js';
-import { appendMetrics, rewriteMetrics } from '../progress/metrics-log.js';
-import {
-  copyWeights,
-  loadCheckpoint,
-  restoreOptimizer,
-  type Saveable,
-  saveCheckpoint,
-} from './checkpoint.js';
+import { copyWeights, restoreOptimizer, type Saveable } from './checkpoint.js';
 import type { TrainConfig, TrainResult } from './config.js';
 import {
   fingerprintDifferences,
@@ -96,6 +96,13 @@ export async function runTrainingLoop(spec: LoopSpec): Promise<TrainResult> {
   }
   if (config.resume && !config.runDir)
     throw new EbmError('INVALID_ARGUMENT', `${spec.recipe}: resume needs runDir.`);
+  // Browsers have no file system (#node-io's browser variant): refuse runDir before any step.
+  if (config.runDir && !filesAvailable)
+    throw new EbmError(
+      'UNSUPPORTED',
+      `${spec.recipe}: runDir needs Node's file system; outside Node leave it unset (the result keeps the history), received "${config.runDir}".`,
+      { path: config.runDir },
+    );
   if (config.extend && !config.resume)
     throw new EbmError(
       'INVALID_ARGUMENT',
