@@ -24,13 +24,20 @@ export interface ProgressBarOptions {
   logEverySeconds?: number;
 }
 
+/** stderr in Node; in a browser (no `process`) the console, one line per call. */
+function defaultStream(): { write(s: string): unknown; isTTY?: boolean } {
+  const stderr = (globalThis as { process?: { stderr?: { write(s: string): unknown } } }).process
+    ?.stderr;
+  return stderr ?? { write: (s: string) => console.log(s.replace(/\n$/, '')) };
+}
+
 /**
  * A live progress bar (epoch, step, loss, images/s, ETA) redrawn in place on a terminal; on a
  * pipe or log file it prints a plain step line every `logEverySeconds` and one line per epoch,
  * so logs stay readable and a long run still shows it is alive.
  */
 export function progressBar(
-  stream: { write(s: string): unknown; isTTY?: boolean } = process.stderr,
+  stream: { write(s: string): unknown; isTTY?: boolean } = defaultStream(),
   { logEverySeconds = 60 }: ProgressBarOptions = {},
 ): TrainingCallbacks {
   let last = 0;
