@@ -1,6 +1,7 @@
 import { writeFileAtomic } from '@ebmjs/contract/node';
 import { EbmError, validate } from '@ebmjs/core';
-import { type ImageDataset, loadMnist, RBM_METHODS, type RbmMethod } from '@ebmjs/train';
+import { type ImageDataset, RBM_METHODS, type RbmMethod } from '@ebmjs/train';
+import { loadMnist } from '@ebmjs/train/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { labHtml, labMarkdown } from './lab-report.js';
 import { LAB_METHOD_NAMES, type LabMethodName, labMethod } from './methods/index.js';
