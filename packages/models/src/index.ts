@@ -29,6 +29,7 @@ export {
   type TensorData,
 } from './persistence.js';
 export { PirlHeads, type PirlHeadsOptions, pirlHeads } from './pirl-heads.js';
+export { type PredictionHeadOptions, predictionHead } from './prediction-head.js';
 export { type ProjectionHeadOptions, projectionHead } from './projection-head.js';
 export { type GibbsChain, RBM, type RBMOptions } from './rbm.js';
 export { type ResNet18Options, resnet18 } from './resnet18.js';

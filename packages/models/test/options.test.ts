@@ -10,6 +10,7 @@ import {
   NegativeQueue,
   PirlHeads,
   pirlHeads,
+  predictionHead,
   projectionHead,
   RBM,
   resnet18,
@@ -111,6 +112,13 @@ const BUILDERS: {
       'outputName',
     ],
     suggestion: 'outputDim',
+  },
+  {
+    caller: 'predictionHead',
+    call: (o) => predictionHead({ inputDim: 4, ...o }),
+    misspelt: { hiddenDims: 2 },
+    known: ['inputDim', 'hiddenDim', 'outputDim', 'seed', 'name', 'inputName', 'outputName'],
+    suggestion: 'hiddenDim',
   },
   {
     caller: 'pirlHeads',
