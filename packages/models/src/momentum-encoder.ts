@@ -101,10 +101,17 @@ export class MomentumEncoder {
     return 1 - ((1 - this.baseMomentum) * (Math.cos(Math.PI * progress) + 1)) / 2;
   }
 
-  /** θ_k ← m·θ_k + (1 − m)·θ_q for every weight; returns the m used. Call after the optimizer step. */
-  update(): number {
+  /**
+   * θ_k ← m·θ_k + (1 − m)·θ_q for every weight; returns the m used. Call after the optimizer step.
+   * `momentum` overrides the schedule for this update (a caller whose plan can change, such as
+   * trainBYOL's time-budget fit, computes m from its own step and plan).
+   */
+  update(momentum?: number): number {
     this.assertLive();
-    const m = this.momentumAt();
+    const m =
+      momentum === undefined
+        ? this.momentumAt()
+        : unitInterval(momentum, 'MomentumEncoder.update: momentum');
     tf.tidy(() => {
       for (const [w, t] of this.pairs) {
         if (!w.trainable && this.nonTrainable === 'copy') t.write(w.read());

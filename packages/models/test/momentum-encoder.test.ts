@@ -113,6 +113,19 @@ describe('MomentumEncoder', () => {
     expect(me.momentumAt(500)).toBe(1);
     expect(me.update()).toBeCloseTo(0.99, 12);
     expect(me.update()).toBeCloseTo(1 - (0.01 * (Math.cos(Math.PI / 100) + 1)) / 2, 12);
+    // An explicit momentum overrides the schedule for one update (trainBYOL's own plan).
+    const k = snapshot(me.target);
+    train([enc.model], 7);
+    const q = snapshot(enc.model);
+    expect(me.update(0.25)).toBe(0.25);
+    expect(me.step).toBe(3);
+    for (const [name, after] of snapshot(me.target))
+      expectClose(
+        after,
+        k.get(name)!.map((v, j) => 0.25 * v + 0.75 * q.get(name)![j]!),
+        { atol: 1e-6, rtol: 1e-6 },
+      );
+    expect(() => me.update(1.5)).toThrow(/MomentumEncoder.update: momentum/);
     expect(() => new MomentumEncoder(enc, { schedule: 'cosine' })).toThrow(/totalSteps/);
     expect(() => new MomentumEncoder(enc, { momentum: 1.5 })).toThrow(EbmError);
   });
