@@ -16,4 +16,13 @@ export type { LayerConversion, LayerConverter, TfShape } from './layers/types.js
 export { METADATA_KEYS } from './metadata.js';
 export type { ExportOnnxOptions, InputLayout, Preprocessing } from './options.js';
 export { saveOnnx } from './save-onnx.js';
+export {
+  type TritonDynamicBatching,
+  type TritonInstanceGroup,
+  type TritonInstanceKind,
+  type TritonRepositoryOptions,
+  type TritonRepositoryResult,
+  tritonConfig,
+  writeTritonRepository,
+} from './triton.js';
 export { EBMJS_VERSION } from './version.js';

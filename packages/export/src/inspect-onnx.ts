@@ -5,6 +5,8 @@ export interface OnnxValueSummary {
   name: string;
   /** Sizes, or the symbolic name of a dynamic dimension ("batch"). */
   shape: (number | string)[];
+  /** Element type, ONNX TensorProto.DataType (1 float32, 7 int64, 10 float16, ...); 0 if unset. */
+  elemType: number;
 }
 
 export interface OnnxSummary {
@@ -28,7 +30,7 @@ interface DecodedDim {
 }
 interface DecodedValue {
   name?: string;
-  type?: { tensor_type?: { shape?: { dim?: DecodedDim[] } } };
+  type?: { tensor_type?: { elem_type?: number; shape?: { dim?: DecodedDim[] } } };
 }
 interface DecodedModel {
   ir_version?: unknown;
@@ -50,6 +52,7 @@ function values(list: DecodedValue[] | undefined): OnnxValueSummary[] {
   return (list ?? []).map((v) => ({
     name: v.name ?? '',
     shape: (v.type?.tensor_type?.shape?.dim ?? []).map((d) => d.dim_param ?? num(d.dim_value)),
+    elemType: v.type?.tensor_type?.elem_type ?? 0,
   }));
 }
 
