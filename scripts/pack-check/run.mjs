@@ -55,6 +55,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // `readmeFiles`: files the README example reads (its arguments), copied next to it.
 const PACKAGES = {
   contract: { browser: true },
+  backends: { browser: true },
   core: { browser: true },
   losses: { browser: true, direct: ['@ebmjs/core'] },
   models: { browser: true, nodeFree: ['@ebmjs/models'], direct: ['@ebmjs/core'] },
