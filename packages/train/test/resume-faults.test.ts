@@ -83,7 +83,7 @@ describe('resume after a stop mid-epoch', () => {
     );
   });
 
-  it('an aborted signal checkpoints and stops with "interrupted"; the resume is exact', async () => {
+  it('an aborted signal checkpoints and stops with "aborted"; the resume is exact', async () => {
     const runDir = await tempDir('signal');
     const controller = new AbortController();
     const stopped = await dae({
@@ -91,7 +91,7 @@ describe('resume after a stop mid-epoch', () => {
       signal: controller.signal,
       callbacks: { onStepEnd: (e) => void (e.globalStep === 11 && controller.abort()) },
     });
-    expect(stopped.stopReason).toBe('interrupted');
+    expect(stopped.stopReason).toBe('aborted');
     expect(stopped.steps).toBe(11);
     const resumed = await dae({ runDir, resume: true });
     const straight = await dae();

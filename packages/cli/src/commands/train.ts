@@ -175,10 +175,10 @@ export const train: Command = {
       `trained ${recipe} for ${result.steps} steps in ${result.seconds.toFixed(1)} s (${result.stopReason})` +
         (last ? `, final loss ${last.loss.toFixed(4)}` : '') +
         `; encoder saved to ${join(out, 'encoder')}` +
-        (result.stopReason === 'interrupted' ? `; continue with --resume --out ${out}` : ''),
+        (result.stopReason === 'aborted' ? `; continue with --resume --out ${out}` : ''),
     );
     // 128 + SIGINT, as a shell reports a process that Ctrl-C stopped.
-    return result.stopReason === 'interrupted' ? 130 : 0;
+    return result.stopReason === 'aborted' ? 130 : 0;
   },
 };
 

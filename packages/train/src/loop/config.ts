@@ -51,7 +51,7 @@ export interface TrainConfig {
   extend?: boolean;
   /**
    * Stops the run at the next step boundary: the loop writes a checkpoint (with runDir) and
-   * returns with stopReason 'interrupted' (the CLI aborts on SIGINT).
+   * returns with stopReason 'aborted' (the CLI aborts on SIGINT).
    */
   signal?: AbortSignal;
   /** Progress and epoch hooks. */
@@ -93,8 +93,8 @@ export interface TrainResult {
   steps: number;
   /**
    * 'completed' (the plan is done), 'maxSteps', 'timeBudget' (stopped at the budget, or the
-   * fitted plan is done) or 'interrupted' (the signal aborted).
+   * fitted plan is done) or 'aborted' (the signal aborted).
    */
-  stopReason: 'completed' | 'maxSteps' | 'timeBudget' | 'interrupted';
+  stopReason: 'completed' | 'maxSteps' | 'timeBudget' | 'aborted';
   seconds: number;
 }

@@ -270,7 +270,7 @@ async function train(
   let firstStepSeconds = 0;
   let stopReason: TrainResult['stopReason'] = 'completed';
   const stopNow = (): TrainResult['stopReason'] | undefined => {
-    if (config.signal?.aborted) return 'interrupted';
+    if (config.signal?.aborted) return 'aborted';
     if (config.maxSteps !== undefined && globalStep >= config.maxSteps) return 'maxSteps';
     if (
       config.timeBudgetSeconds !== undefined &&
