@@ -12,13 +12,8 @@ import {
 } from './devices.js';
 import { describe, EbmError, messageOf } from './errors.js';
 import { type ModelInfo, type Preprocessing, readModelInfo } from './metadata.js';
-import {
-  isPixelData,
-  type PixelData,
-  pixelsToSample,
-  rawToSample,
-  type Sample,
-} from './preprocess.js';
+import { prepareSample } from './prepare.js';
+import type { PixelData, Sample } from './preprocess.js';
 import type { OrtRuntime } from './runtime-config.js';
 import { SessionQueue } from './session-queue.js';
 
@@ -93,16 +88,6 @@ function isTensorInput(value: unknown): value is TensorInput {
   if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return false;
   const v = value as Partial<TensorInput>;
   return Array.isArray(v.dims) && typeof v.data === 'object' && v.data !== null;
-}
-
-function isRawValues(value: unknown): value is RawValues {
-  return (
-    ArrayBuffer.isView(value) &&
-    !(value instanceof DataView) &&
-    !(value instanceof Uint8Array) &&
-    !(typeof BigInt64Array !== 'undefined' && value instanceof BigInt64Array) &&
-    !(typeof BigUint64Array !== 'undefined' && value instanceof BigUint64Array)
-  );
 }
 
 function positiveInt(name: string, value: unknown): number | undefined {
@@ -296,6 +281,27 @@ export class BaseFeatureExtractor<In> {
   }
 
   /**
+   * One input made model-ready without running the model: decoded, resized, preprocessed and
+   * laid out as `extract` would feed it, with a batch axis of 1. A server uses it to validate
+   * and decode each request on its own, then batches the tensors (`extract({ data, dims })`).
+   */
+  async prepare(
+    input: In | RawValues,
+    where = 'input',
+  ): Promise<{ data: Float32Array; dims: number[] }> {
+    this.assertUsable();
+    if (isTensorInput(input) || Array.isArray(input)) {
+      throw new EbmError(
+        'INVALID_ARGUMENT',
+        `${where}: prepare takes one image or typed array, received ${describe(input)}.`,
+        { received: describe(input) },
+      );
+    }
+    const sample = await this.toSample(input, where);
+    return { data: sample.data, dims: [1, ...sample.dims] };
+  }
+
+  /**
    * The cosine energy of two inputs, F = −cos(f(a), f(b)) / temperature: low when the encoder
    * maps them close together.
    */
@@ -361,29 +367,14 @@ export class BaseFeatureExtractor<In> {
     return (await Promise.all(chunks)).flat();
   }
 
-  private async toSample(input: unknown, where: string): Promise<Sample> {
-    if (isRawValues(input)) return rawToSample(input, this.info, where);
-    if (isPixelData(input) && !(input instanceof Uint8Array)) {
-      return pixelsToSample(input, this.info, where);
-    }
-    const decoding = this.platform.decode(input, where);
-    if (decoding === undefined) {
-      throw new EbmError(
-        'INVALID_ARGUMENT',
-        `${where}: expected ${this.inputKinds()}, received ${describe(input)}.`,
-        { received: describe(input) },
-      );
-    }
-    const pixels = await decoding;
-    return pixelsToSample(pixels, this.info, where);
-  }
-
-  private inputKinds(): string {
-    const images =
-      this.platform.devices.platform === 'node'
-        ? 'an image file path, URL or encoded bytes (Buffer/Uint8Array/Blob)'
-        : 'an ImageData, ImageBitmap, HTMLImageElement, canvas, Blob, encoded bytes or URL';
-    return `${images}, decoded pixels { data, width, height }, a typed array of raw values or a tensor { data, dims }`;
+  private toSample(input: unknown, where: string): Promise<Sample> {
+    return prepareSample(
+      input,
+      this.info,
+      this.platform.decode,
+      this.platform.devices.platform,
+      where,
+    );
   }
 
   private tensorSamples(t: TensorInput): Sample[] {

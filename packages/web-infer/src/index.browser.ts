@@ -23,6 +23,14 @@ export type {
   TensorInput,
 } from './feature-extractor.js';
 export {
+  type KServeInferRequest,
+  type KServeInferResponse,
+  type KServeModelMetadata,
+  type KServeTensor,
+  type KServeTensorMetadata,
+  kserveDatatype,
+} from './kserve.js';
+export {
   EBMJS_METADATA_KEYS,
   type ImageGeometry,
   type InputLayout,
@@ -33,4 +41,6 @@ export {
 } from './metadata.js';
 export { toNpy } from './npy.js';
 export type { PixelData } from './preprocess.js';
+export { RemoteFeatureExtractor } from './remote-extractor.browser.js';
+export type { RemoteFeatureExtractorOptions } from './remote-extractor.js';
 export { configureRuntime, type RuntimeConfig } from './runtime-config.js';

@@ -32,6 +32,14 @@ export {
   type NodeModelSource,
 } from './feature-extractor.node.js';
 export {
+  type KServeInferRequest,
+  type KServeInferResponse,
+  type KServeModelMetadata,
+  type KServeTensor,
+  type KServeTensorMetadata,
+  kserveDatatype,
+} from './kserve.js';
+export {
   EBMJS_METADATA_KEYS,
   type ImageGeometry,
   type InputLayout,
@@ -42,4 +50,6 @@ export {
 } from './metadata.js';
 export { toNpy } from './npy.js';
 export type { PixelData } from './preprocess.js';
+export type { RemoteFeatureExtractorOptions } from './remote-extractor.js';
+export { RemoteFeatureExtractor } from './remote-extractor.node.js';
 export { configureRuntime, type RuntimeConfig } from './runtime-config.js';
