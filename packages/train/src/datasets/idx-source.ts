@@ -31,7 +31,7 @@ export interface IdxSpec {
   fromPackage?: (file: string) => Promise<Uint8Array | null>;
 }
 
-async function defaultCacheDir(): Promise<string> {
+export async function defaultCacheDir(): Promise<string> {
   const { homedir } = await import('node:os');
   const { join } = await import('node:path');
   return process.env['EBM_CACHE_DIR'] ?? join(homedir(), '.cache', 'ebmjs', 'datasets');
