@@ -90,13 +90,13 @@ export async function requirePath(
   }
 }
 
-/** `mnist`, `fashion-mnist` or an existing directory, checked before any data is loaded. */
+/** A dataset name (`mnist`, `cifar10`, ...) or an existing directory, checked before any data is loaded. */
 export async function checkDatasetFlag(name: string): Promise<void> {
-  if (name === 'mnist' || name === 'fashion-mnist') return;
+  if (['mnist', 'fashion-mnist', 'cifar10', 'cifar100', 'stl10'].includes(name)) return;
   const info = await stat(name).catch(() => undefined);
   if (!info?.isDirectory()) {
     throw new CliUsageError(
-      `--dataset must be mnist, fashion-mnist or a directory of class folders; "${name}" is none of them.`,
+      `--dataset must be mnist, fashion-mnist, cifar10, cifar100, stl10 or a directory of class folders; "${name}" is none of them.`,
     );
   }
 }

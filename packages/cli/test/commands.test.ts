@@ -22,7 +22,7 @@ describe('bad input: one line on stderr, exit code 2', () => {
     ],
     [
       ['train', 'simclr', '--dataset', '/no/such/dir'],
-      /--dataset must be mnist, fashion-mnist or a directory/,
+      /--dataset must be mnist, fashion-mnist, cifar10, cifar100, stl10 or a directory/,
     ],
     [
       ['export', '/no/such/run', '--out', 'x.onnx'],

@@ -21,7 +21,7 @@ export const evaluate: Command = {
     'Usage: ebm eval <run-dir|encoder-dir> [options]',
     '',
     'Options:',
-    "  --dataset <mnist|fashion-mnist|dir>  evaluation data (default: the run's dataset)",
+    "  --dataset <mnist|fashion-mnist|cifar10|cifar100|stl10|dir>  evaluation data (default: the run's dataset)",
     '  --k <n>                neighbours of the kNN classifier (default 200)',
     '  --temperature <x>      kNN vote temperature (default 0.1)',
     '  --train-limit <n>      use n training images as the kNN bank / probe training set',

@@ -47,7 +47,7 @@ export const train: Command = {
     'Usage: ebm train <simclr|moco|pirl> [options]',
     '',
     'Options:',
-    '  --dataset <mnist|fashion-mnist|dir>  training data (default mnist; a dir has one folder per class)',
+    '  --dataset <mnist|fashion-mnist|cifar10|cifar100|stl10|dir>  training data (default mnist; a dir has one folder per class)',
     '  --epochs <n>              passes over the data (default 1)',
     '  --batch-size <n>          images per step (default 256)',
     '  --lr <x>                  base learning rate (default 1e-3)',
