@@ -8,6 +8,12 @@ export type { TrainConfig, TrainResult } from './loop/config.js';
 export { type LoopSpec, runTrainingLoop } from './loop/train-loop.js';
 export * from './optim/index.js';
 export * from './progress/index.js';
+export {
+  type BarlowTwinsConfig,
+  type BarlowTwinsResult,
+  trainBarlowTwins,
+} from './recipes/barlow-twins.js';
+export { type BYOLConfig, type BYOLResult, trainBYOL } from './recipes/byol.js';
 export { type TrainDAEConfig, type TrainDAEResult, trainDAE } from './recipes/dae.js';
 export { type MoCoConfig, type MoCoResult, trainMoCo } from './recipes/moco.js';
 export { type PIRLConfig, type PIRLResult, trainPIRL } from './recipes/pirl.js';
@@ -28,3 +34,5 @@ export {
   sklearnScoreSamples,
 } from './recipes/rbm-measures.js';
 export { type SimCLRConfig, type SimCLRResult, trainSimCLR } from './recipes/simclr.js';
+export { type SimSiamConfig, type SimSiamResult, trainSimSiam } from './recipes/simsiam.js';
+export { trainVICReg, type VICRegConfig, type VICRegResult } from './recipes/vicreg.js';

@@ -1,6 +1,16 @@
 import { EbmError } from '@ebmjs/contract';
 import { describe, expect, it } from 'vitest';
-import { trainDAE, trainMoCo, trainPIRL, trainRBM, trainSimCLR } from '../src/index.js';
+import {
+  trainBarlowTwins,
+  trainBYOL,
+  trainDAE,
+  trainMoCo,
+  trainPIRL,
+  trainRBM,
+  trainSimCLR,
+  trainSimSiam,
+  trainVICReg,
+} from '../src/index.js';
 
 // The keys of the training loop, which every recipe accepts and hands on (TrainConfig).
 const LOOP = [
@@ -102,6 +112,71 @@ const RECIPES: {
     misspelt: { latentDims: 8 },
     own: ['dataset', 'dae', 'hiddenUnits', 'latentDim', 'noise', 'monitor'],
     suggestion: 'latentDim',
+  },
+  {
+    caller: 'trainBYOL',
+    call: (c) => trainBYOL(c as never),
+    misspelt: { momentun: 0.9 },
+    own: [
+      'dataset',
+      'encoder',
+      'projector',
+      'predictor',
+      'projectionDim',
+      'hiddenDim',
+      'predictorHiddenDim',
+      'momentum',
+      'augmentation',
+    ],
+    suggestion: 'momentum',
+  },
+  {
+    caller: 'trainSimSiam',
+    call: (c) => trainSimSiam(c as never),
+    misspelt: { predictorHiddenDims: 16 },
+    own: [
+      'dataset',
+      'encoder',
+      'projector',
+      'predictor',
+      'projectionDim',
+      'hiddenDim',
+      'predictorHiddenDim',
+      'augmentation',
+    ],
+    suggestion: 'predictorHiddenDim',
+  },
+  {
+    caller: 'trainVICReg',
+    call: (c) => trainVICReg(c as never),
+    misspelt: { covarience: 1 },
+    own: [
+      'dataset',
+      'encoder',
+      'projector',
+      'projectionDim',
+      'hiddenDim',
+      'invariance',
+      'variance',
+      'covariance',
+      'augmentation',
+    ],
+    suggestion: 'covariance',
+  },
+  {
+    caller: 'trainBarlowTwins',
+    call: (c) => trainBarlowTwins(c as never),
+    misspelt: { lamda: 0.01 },
+    own: [
+      'dataset',
+      'encoder',
+      'projector',
+      'projectionDim',
+      'hiddenDim',
+      'lambda',
+      'augmentation',
+    ],
+    suggestion: 'lambda',
   },
 ];
 

@@ -36,8 +36,13 @@ export interface LoopSpec {
   trainable: () => tf.Variable[];
   /** The loss of one batch (called inside optimizer.minimize, so it is differentiated). */
   loss: (indices: Int32Array, rng: Rng) => tf.Scalar;
-  /** Work after each optimizer step (momentum update, enqueue keys, memory-bank update). */
-  afterStep?: (indices: Int32Array) => void;
+  /**
+   * Work after each optimizer step (momentum update, enqueue keys, memory-bank update). `plan`
+   * is the step just taken (0-based, counted over resumes) and the plan in force, so a schedule
+   * of its own (BYOL's momentum) follows the loop's plan, a fitted one included, and replays on
+   * resume.
+   */
+  afterStep?: (indices: Int32Array, plan: { step: number; totalSteps: number }) => void;
   /** Models whose weights a checkpoint stores, and stateful extras. */
   models: () => Record<string, tfl.LayersModel>;
   extras?: () => Record<string, Saveable>;
@@ -311,7 +316,7 @@ async function train(
           `${spec.recipe}: the loss became ${loss} at step ${globalStep} (learning rate ${lr}); lower the learning rate.`,
         );
       }
-      spec.afterStep?.(indices);
+      spec.afterStep?.(indices, { step: globalStep, totalSteps });
       lossSum += loss;
       lossCount++;
       globalStep++;
