@@ -5,6 +5,7 @@ import { embed } from './embed.js';
 import { evaluate } from './eval.js';
 import { exportCommand } from './export.js';
 import { lab } from './lab.js';
+import { serve } from './serve.js';
 import { train } from './train.js';
 
 export type { Command } from './command.js';
@@ -14,6 +15,7 @@ export const COMMANDS: readonly Command[] = [
   evaluate,
   exportCommand,
   embed,
+  serve,
   bench,
   demo,
   lab,
