@@ -77,6 +77,14 @@ const PACKAGES = {
       'ring.png': 'packages/web-infer/test/fixtures/query/ring.png',
     },
   },
+  serve: {
+    direct: ['@ebmjs/web-infer'],
+    copy: { 'model.onnx': 'packages/web-infer/test/fixtures/mlp.onnx' },
+    readmeFiles: {
+      'encoder.onnx': 'packages/web-infer/test/fixtures/conv-rgb-nchw.onnx',
+      'circle.png': 'packages/web-infer/test/fixtures/query/circle.png',
+    },
+  },
   cli: {},
 };
 
