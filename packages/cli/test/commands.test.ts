@@ -14,7 +14,10 @@ function capture() {
 describe('bad input: one line on stderr, exit code 2', () => {
   const cases: [string[], RegExp][] = [
     [['train'], /missing recipe/],
-    [['train', 'simclrr'], /unknown recipe "simclrr". Recipes: simclr, moco, pirl/],
+    [
+      ['train', 'simclrr'],
+      /unknown recipe "simclrr". Recipes: simclr, moco, pirl, byol, simsiam, vicreg, barlow-twins/,
+    ],
     [['train', 'simclr', '--epochz', '3'], /Unknown option '--epochz'/],
     [
       ['train', 'simclr', '--epochs', 'three'],

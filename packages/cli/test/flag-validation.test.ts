@@ -83,6 +83,39 @@ const cases: Record<string, [() => string[], RegExp][]> = {
       () => ['train', 'simclr', '--config', join(dir, 'lr0.json'), ...o()],
       /--lr must be a number > 0/,
     ],
+    // The non-contrastive recipes: their own flags checked, the others' refused.
+    [
+      () => ['train', 'byol', '--momentum', '1.5', ...o()],
+      /--momentum must be a number in \[0, 1\]/,
+    ],
+    [() => ['train', 'byol', '--momentum', '', ...o()], /--momentum must not be empty/],
+    [
+      () => ['train', 'byol', '--temperature', '0.5', ...o()],
+      /--temperature applies to simclr, moco, pirl, not to byol/,
+    ],
+    [
+      () => ['train', 'simsiam', '--projection-dim', '0', ...o()],
+      /--projection-dim must be an integer >= 1/,
+    ],
+    [
+      () => ['train', 'simsiam', '--momentum', '0.9', ...o()],
+      /--momentum applies to byol, not to simsiam/,
+    ],
+    [() => ['train', 'vicreg', '--variance=-1', ...o()], /--variance must be a number >= 0/],
+    [() => ['train', 'vicreg', '--invariance', 'x', ...o()], /--invariance must be a number/],
+    [
+      () => ['train', 'vicreg', '--lambda', '0.01', ...o()],
+      /--lambda applies to barlow-twins, not to vicreg/,
+    ],
+    [() => ['train', 'barlow-twins', '--lambda=-1', ...o()], /--lambda must be a number >= 0/],
+    [
+      () => ['train', 'barlow-twins', '--covariance', '1', ...o()],
+      /--covariance applies to vicreg, not to barlow-twins/,
+    ],
+    [
+      () => ['train', 'barlow-twins', '--batch-size', '1', ...o()],
+      /--batch-size must be an integer >= 2/,
+    ],
   ],
   eval: [
     [() => ['eval', '/no/such-run'], /no such run or encoder directory: \/no\/such-run/],

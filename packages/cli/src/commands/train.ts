@@ -6,9 +6,14 @@ import {
   type OptimizerName,
   progressBar,
   type TrainConfig,
+  type TrainResult,
+  trainBarlowTwins,
+  trainBYOL,
   trainMoCo,
   trainPIRL,
   trainSimCLR,
+  trainSimSiam,
+  trainVICReg,
 } from '@ebmjs/train';
 import { checkDatasetFlag, choiceFlag, numberFlag, parseFlags } from '../args.js';
 import { backendLine } from '../backend-line.js';
@@ -17,8 +22,18 @@ import { writeRunInfo } from '../run-dir.js';
 import { CliUsageError } from '../usage-error.js';
 import type { Command } from './command.js';
 
-const RECIPES = ['simclr', 'moco', 'pirl'] as const;
+const RECIPES = ['simclr', 'moco', 'pirl', 'byol', 'simsiam', 'vicreg', 'barlow-twins'] as const;
 type Recipe = (typeof RECIPES)[number];
+
+/** Flags that only some recipes take (the others' options would refuse the key). */
+const RECIPE_FLAGS: Record<string, readonly Recipe[]> = {
+  temperature: ['simclr', 'moco', 'pirl'],
+  momentum: ['byol'],
+  invariance: ['vicreg'],
+  variance: ['vicreg'],
+  covariance: ['vicreg'],
+  lambda: ['barlow-twins'],
+};
 
 const OPTIONS = {
   dataset: { type: 'string' },
@@ -28,6 +43,12 @@ const OPTIONS = {
   optimizer: { type: 'string' },
   'weight-decay': { type: 'string' },
   temperature: { type: 'string' },
+  'projection-dim': { type: 'string' },
+  momentum: { type: 'string' },
+  invariance: { type: 'string' },
+  variance: { type: 'string' },
+  covariance: { type: 'string' },
+  lambda: { type: 'string' },
   'warmup-epochs': { type: 'string' },
   'time-budget': { type: 'string' },
   'max-steps': { type: 'string' },
@@ -42,9 +63,10 @@ const OPTIONS = {
 
 export const train: Command = {
   name: 'train',
-  summary: 'train an encoder with a contrastive recipe (simclr, moco, pirl)',
+  summary:
+    'train an encoder with a self-supervised recipe (simclr, moco, pirl, byol, simsiam, vicreg, barlow-twins)',
   help: [
-    'Usage: ebm train <simclr|moco|pirl> [options]',
+    'Usage: ebm train <simclr|moco|pirl|byol|simsiam|vicreg|barlow-twins> [options]',
     '',
     'Options:',
     '  --dataset <mnist|fashion-mnist|cifar10|cifar100|stl10|dir>  training data (default mnist; a dir has one folder per class)',
@@ -53,7 +75,13 @@ export const train: Command = {
     '  --lr <x>                  base learning rate (default 1e-3)',
     '  --optimizer <name>        sgd | adam | adamw | lars (default adam)',
     '  --weight-decay <x>        for adamw and lars',
-    '  --temperature <x>         loss temperature (recipe default)',
+    '  --temperature <x>         loss temperature (simclr, moco, pirl; recipe default)',
+    '  --projection-dim <n>      projection (expander) size (recipe default)',
+    '  --momentum <x>            byol: base target momentum of the cosine schedule to 1 (default 0.99)',
+    '  --invariance <x>          vicreg: invariance weight (default 25)',
+    '  --variance <x>            vicreg: variance weight (default 25)',
+    '  --covariance <x>          vicreg: covariance weight (default 1)',
+    '  --lambda <x>              barlow-twins: off-diagonal weight (default 5e-3)',
     '  --warmup-epochs <x>       linear warm-up before the cosine decay (default 0)',
     '  --time-budget <seconds>   fit the run into this wall time (--resume completes the fitted run)',
     '  --max-steps <n>           stop after n optimizer steps (the plan stays: --resume completes it)',
@@ -98,6 +126,30 @@ export const train: Command = {
     const temperature = numberFlag(get('temperature', 'temperature'), 'temperature', {
       above: 0,
     });
+    const projectionDim = numberFlag(get('projection-dim', 'projectionDim'), 'projection-dim', {
+      integer: true,
+      min: 1,
+    });
+    const momentum = numberFlag(get('momentum', 'momentum'), 'momentum', { min: 0 });
+    if (momentum !== undefined && momentum > 1)
+      throw new CliUsageError(`--momentum must be a number in [0, 1], received "${momentum}".`);
+    const invariance = numberFlag(get('invariance', 'invariance'), 'invariance', { min: 0 });
+    const variance = numberFlag(get('variance', 'variance'), 'variance', { min: 0 });
+    const covariance = numberFlag(get('covariance', 'covariance'), 'covariance', { min: 0 });
+    const lambda = numberFlag(get('lambda', 'lambda'), 'lambda', { min: 0 });
+    const recipeOptions: Record<string, number | undefined> = {
+      temperature,
+      projectionDim,
+      momentum,
+      invariance,
+      variance,
+      covariance,
+      lambda,
+    };
+    for (const [flag, recipes] of Object.entries(RECIPE_FLAGS)) {
+      if (recipeOptions[flag] !== undefined && !recipes.includes(recipe))
+        throw new CliUsageError(`--${flag} applies to ${recipes.join(', ')}, not to ${recipe}.`);
+    }
     const config: TrainConfig = {
       epochs: numberFlag(get('epochs', 'epochs'), 'epochs', { integer: true, min: 1 }),
       batchSize: numberFlag(get('batch-size', 'batchSize'), 'batch-size', {
@@ -144,20 +196,27 @@ export const train: Command = {
       interrupt.abort();
     };
     process.once('SIGINT', onSigint);
-    const common = {
-      ...config,
-      dataset,
-      signal: interrupt.signal,
-      ...(temperature !== undefined ? { temperature } : {}),
-    };
-    let result: Awaited<ReturnType<typeof trainSimCLR | typeof trainPIRL>>;
+    // Only the options given: each recipe's own defaults apply to the rest.
+    const given = Object.fromEntries(
+      Object.entries(recipeOptions).filter(([, v]) => v !== undefined),
+    ) as Record<string, number>;
+    const common = { ...config, dataset, signal: interrupt.signal, ...given };
+    let result: { encoder: { model: Parameters<typeof saveModel>[0] } } & TrainResult;
     try {
       result =
         recipe === 'simclr'
           ? await trainSimCLR(common)
           : recipe === 'moco'
             ? await trainMoCo(common)
-            : await trainPIRL(common);
+            : recipe === 'pirl'
+              ? await trainPIRL(common)
+              : recipe === 'byol'
+                ? await trainBYOL(common)
+                : recipe === 'simsiam'
+                  ? await trainSimSiam(common)
+                  : recipe === 'vicreg'
+                    ? await trainVICReg(common)
+                    : await trainBarlowTwins(common);
     } finally {
       process.off('SIGINT', onSigint);
     }
@@ -166,7 +225,7 @@ export const train: Command = {
       recipe,
       dataset: datasetName,
       imageShape: [...dataset.imageShape],
-      config: { ...config, callbacks: undefined, optimizer: config.optimizer, temperature },
+      config: { ...config, callbacks: undefined, optimizer: config.optimizer, ...given },
       stopReason: result.stopReason,
       seconds: result.seconds,
     });
