@@ -82,7 +82,7 @@ describe('KServe v2 protocol on fastify.inject', () => {
     const res = await server.app.inject({
       method: 'POST',
       url: '/v1/embed',
-      payload: png(GALLERY[0]!),
+      payload: Buffer.from(png(GALLERY[0]!)),
       headers: { 'content-type': 'image/png' },
     });
     expect(res.statusCode).toBe(200);
@@ -95,7 +95,7 @@ describe('KServe v2 protocol on fastify.inject', () => {
     const raw = await server.app.inject({
       method: 'POST',
       url: '/v1/embed?normalize=false',
-      payload: png(GALLERY[0]!),
+      payload: Buffer.from(png(GALLERY[0]!)),
       headers: { 'content-type': 'application/octet-stream' },
     });
     expect(
@@ -179,7 +179,7 @@ describe('KServe v2 protocol on fastify.inject', () => {
     const truncated = await server.app.inject({
       method: 'POST',
       url: '/v1/embed',
-      payload: png(GALLERY[1]!).subarray(0, 120),
+      payload: Buffer.from(png(GALLERY[1]!).subarray(0, 120)),
       headers: { 'content-type': 'image/png' },
     });
     expect(errorOf(truncated)).toMatchObject({ status: 400, code: 'INVALID_ARGUMENT' });
