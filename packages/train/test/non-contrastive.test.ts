@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { convEncoder, mlpEncoder } from '@ebmjs/models';
+import { convEncoder, MomentumEncoder, mlpEncoder } from '@ebmjs/models';
 import { useCpuBackend } from '@ebmjs/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -15,6 +15,7 @@ import {
   trainVICReg,
 } from '../src/index.js';
 import { loadMnist } from '../src/node.js';
+import { cosineMomentum } from '../src/recipes/two-views.js';
 import { tinyImages } from './fixtures/resume-setup.js';
 
 useCpuBackend();
@@ -128,6 +129,21 @@ describe('trainBYOL resumes exactly', () => {
       for (const m of online(r)) m.dispose();
       r.target.dispose();
     }
+  });
+
+  it("follows BYOL's cosine momentum schedule, the same as MomentumEncoder's", () => {
+    const online = mlpEncoder({ inputShape: 2, hiddenUnits: [], embeddingDim: 2 });
+    const scheduled = new MomentumEncoder(online, {
+      momentum: 0.996,
+      schedule: 'cosine',
+      totalSteps: 40,
+    });
+    for (const k of [0, 1, 10, 20, 39, 40, 55])
+      expect(cosineMomentum(0.996, k, 40)).toBeCloseTo(scheduled.momentumAt(k), 14);
+    expect(cosineMomentum(0.996, 0, 40)).toBeCloseTo(0.996, 14);
+    expect(cosineMomentum(0.996, 40, 40)).toBe(1);
+    scheduled.dispose();
+    online.model.dispose();
   });
 
   it('a resume with another momentum is refused, naming it', async () => {
