@@ -60,7 +60,7 @@ describe('ebm train: Ctrl-C and resume settings', () => {
     expect(t.err.join('\n')).toMatch(/interrupted: writing a checkpoint/);
     expect(code).toBe(130);
     const text = t.out.join('\n');
-    expect(text).toMatch(/\(interrupted\).*continue with --resume/);
+    expect(text).toMatch(/\(aborted\).*continue with --resume/);
     const steps = Number(/for (\d+) steps/.exec(text)![1]);
     expect(steps).toBeGreaterThan(0);
     expect(process.listeners('SIGINT')).toEqual(before);
