@@ -70,7 +70,9 @@ describe('predictionHead', () => {
         return tf.mean(tf.square(tf.sub(p, target))) as tf.Scalar;
       });
     expectTrains(variablesOf(head.model), loss);
-    await expectNoTensorLeak(() => tf.tidy(() => head.model.apply(x, { training: true })));
+    await expectNoTensorLeak(() =>
+      tf.tidy(() => head.model.apply(x, { training: true }) as tf.Tensor),
+    );
     await expectNoTensorLeak(() => head.model.predict(x));
     tf.dispose([x, target]);
     head.model.dispose();
