@@ -3,7 +3,7 @@
 // on onnxruntime-node, onnxruntime-web (wasm) and tfjs-wasm, each against PyTorch on the CPU
 // with equal threads.
 //
-//   node bench/run.mjs [--json] [--out results.json] [--quick] [--parts train,infer]
+//   node bench/run.mjs [--json] [--out results.json] [--quick] [--parts train,infer,serve]
 //                      [--nets conv,resnet18] [--conv-batches 256,64] [--resnet-batches 16]
 //                      [--infer-batches 64,1] [--infer-runs 20] [--threads 1,2]
 //                      [--runs 5] [--warmup 2] [--rounds 1] [--with-cpu] [--profile]
@@ -27,7 +27,7 @@ const { values: opt } = parseArgs({
     'conv-batches': { type: 'string', default: '256,64' },
     // ResNet-18 at 64 and 256 does not fit tfjs-wasm's memory (see README/RESULTS): 16 does.
     'resnet-batches': { type: 'string', default: '16' },
-    parts: { type: 'string', default: 'train,infer' },
+    parts: { type: 'string', default: 'train,infer,serve' },
     'infer-batches': { type: 'string', default: '64,1' },
     'infer-runs': { type: 'string', default: '20' },
     threads: { type: 'string' },
@@ -273,6 +273,23 @@ if (parts.includes('infer')) {
     }
   }
 }
+// `serve`: ebm serve under load (autocannon on loopback) against in-process extract(), in its own
+// process; see bench/serve-load.mjs.
+let serveLoad;
+if (parts.includes('serve')) {
+  log('ebm serve load test (bench/serve-load.mjs)');
+  const quick = opt.quick ? ['--requests', '300', '--soak', '1000'] : [];
+  const res = spawnSync(
+    process.execPath,
+    ['--expose-gc', here('serve-load.mjs'), '--json', ...quick],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 900_000,
+    },
+  );
+  serveLoad = res.status === 0 ? JSON.parse(res.stdout) : { error: `exit ${res.status}` };
+}
 skipped.push(
   'tfjs-node / tfjs-node-gpu: not installable here (their install downloads libtensorflow); not measured',
 );
@@ -315,6 +332,7 @@ const report = {
     inferRuns,
   },
   results: rows,
+  ...(serveLoad ? { serve: serveLoad } : {}),
   skipped,
 };
 
@@ -337,6 +355,25 @@ for (const r of rows) {
       : `${pad(r.net, 10)}${pad(r.batch, 7)}${pad(r.runtime, 26)}${pad(r.threadsUsed ?? r.threads, 9)}${pad(secs3(r.medianStepSeconds), 10)}${pad(r.imagesPerSecond.toFixed(1), 10)}${pad(r.ratioVsPytorch !== undefined ? `${r.ratioVsPytorch.toFixed(2)}×` : '', 12)}${pad(r.medianStepCpuSeconds === undefined ? '-' : secs3(r.medianStepCpuSeconds), 12)}${r.cpuTimeRatioVsPytorch !== undefined ? `${r.cpuTimeRatioVsPytorch.toFixed(2)}×` : ''}`,
   );
 }
+if (serveLoad?.results) {
+  lines.push('', `ebm serve (POST /v1/embed, one PNG per request; ${serveLoad.model}):`);
+  lines.push(
+    `${pad('what', 24)}${pad('conc', 6)}${pad('req/s', 9)}${pad('p50 ms', 9)}${pad('p99 ms', 9)}batch sizes (≤size: runs)`,
+  );
+  for (const r of serveLoad.results) {
+    const sizes = Object.entries(r.batchSizes ?? {})
+      .filter(([, n]) => n > 0)
+      .map(([le, n]) => `≤${le}: ${n}`)
+      .join(', ');
+    lines.push(
+      `${pad(r.what, 24)}${pad(r.concurrency, 6)}${pad(r.perSecond.toFixed(0), 9)}${pad(r.p50ms.toFixed(2), 9)}${pad(r.p99ms.toFixed(2), 9)}${sizes}`,
+    );
+  }
+  const m = serveLoad.memory;
+  lines.push(
+    `memory over ${m.requests} more requests: RSS ${m.rssMbBefore} → ${m.rssMbAfter} MB, heap ${m.heapMbBefore} → ${m.heapMbAfter} MB`,
+  );
+} else if (serveLoad) lines.push('', `ebm serve load test failed (${serveLoad.error})`);
 lines.push(
   '',
   'img/s = batch / median wall time per step; CPU s/step = CPU time of the process per step (all its',
