@@ -1,5 +1,5 @@
+import { crc32Hex } from '@ebmjs/contract';
 import { EbmError } from '@ebmjs/core';
-import { crc32Hex } from './crc32.js';
 import type { Storage } from './storage.js';
 
 /**

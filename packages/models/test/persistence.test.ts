@@ -259,7 +259,7 @@ describe('damaged saves give EbmError, never a crash', () => {
   it('a consistent manifest over bytes tfjs cannot use', async () => {
     const { manifest, topology } = await fresh();
     // rewrite the topology and fix up the manifest so only tfjs can notice
-    const { crc32Hex } = await import('../src/crc32.js');
+    const { crc32Hex } = await import('@ebmjs/contract');
     const bogus = new TextEncoder().encode(
       JSON.stringify({ modelTopology: { nonsense: true }, weightSpecs: [] }),
     );

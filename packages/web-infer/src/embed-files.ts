@@ -1,8 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { resolveOptions } from '@ebmjs/contract';
+import { writeFileAtomic } from '@ebmjs/contract/node';
 import { readSignal, throwIfAborted } from './abort.js';
-import { writeFileAtomic } from './atomic-write.js';
 import { describe, EbmError, isEbmError, messageOf } from './errors.js';
 import type { FeatureExtractor } from './feature-extractor.node.js';
 import { toNpy } from './npy.js';

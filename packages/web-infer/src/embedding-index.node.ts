@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '@ebmjs/contract/node';
 import { EmbeddingIndex as BaseEmbeddingIndex } from './embedding-index.js';
 import { EbmError, messageOf } from './errors.js';
 

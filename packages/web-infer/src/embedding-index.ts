@@ -1,5 +1,5 @@
+import { crc32 } from '@ebmjs/contract';
 import { norm } from './cosine.js';
-import { crc32 } from './crc32.js';
 import { describe, EbmError } from './errors.js';
 
 export interface SearchHit {

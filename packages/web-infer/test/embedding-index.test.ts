@@ -1,8 +1,8 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from '@ebmjs/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crc32 } from '../src/crc32.js';
 import { EmbeddingIndex as BrowserIndex } from '../src/embedding-index.browser.js';
 import { cosineEnergy, cosineSimilarity, EmbeddingIndex, l2Normalize } from '../src/index.node.js';
 

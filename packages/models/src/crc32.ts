@@ -1,1 +1,0 @@
-export { crc32, crc32Hex } from '@ebmjs/contract';

@@ -1,1 +1,0 @@
-export { writeFileAtomic } from '@ebmjs/contract/node';
