@@ -4,6 +4,9 @@ import { contrastiveDivergence, minimumProbabilityFlow, ratioMatching } from '@e
 import { loadBundle, RBM, type SaveTarget, saveBundle } from '@ebmjs/models';
 import type * as tf from '@tensorflow/tfjs-core';
 import { datasetSize, type ImageDataset, imageSize, take } from '../datasets/dataset.js';
+import type { Saveable } from '../loop/checkpoint.js';
+import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
+import { runTrainingLoop } from '../loop/train-loop.js';
 import {
   binaryBatch,
   mean,
@@ -12,9 +15,6 @@ import {
   rbmRatioMatching,
   reconstructionError,
 } from './rbm-measures.js';
-import type { Saveable } from '../loop/checkpoint.js';
-import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
-import { runTrainingLoop } from '../loop/train-loop.js';
 
 /** How the RBM is trained: the four classic methods for binary energies. */
 export type RbmMethod = 'cd' | 'pcd' | 'ratio-matching' | 'mpf';
