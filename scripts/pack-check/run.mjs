@@ -67,6 +67,7 @@ const PACKAGES = {
   },
   lab: { direct: ['@ebmjs/core'] },
   export: { direct: ['@ebmjs/core'] },
+  pgvector: {},
   'web-infer': {
     browser: true,
     optionalPeers: ['onnxruntime-node'],
@@ -580,8 +581,10 @@ async function readmeCheck(short, pkgDir, tarballs, cfg) {
   const dir = join(WORK, 'readme', short);
   mkdirSync(dir, { recursive: true });
   const deps = {};
-  for (const name of example.packages) {
-    deps[name] = name.startsWith('@ebmjs/') ? `file:${tarballs[name]}` : rangeOf(name);
+  for (const word of example.packages) {
+    // `name@range` (e.g. `@electric-sql/pglite@0.4`) installs that range, as npm would.
+    const [, name, range] = /^(@?[^@]+)(?:@(.+))?$/.exec(word);
+    deps[name] = name.startsWith('@ebmjs/') ? `file:${tarballs[name]}` : (range ?? rangeOf(name));
     if (name.startsWith('@ebmjs/') && !tarballs[name])
       return { ok: false, detail: `the README installs ${name}, which was not packed` };
   }

@@ -1,3 +1,4 @@
+import { PgVectorIndex } from '@ebmjs/pgvector';
 import { collectImageFiles, embedFiles, FeatureExtractor, writeEmbeddings } from '@ebmjs/web-infer';
 import { choiceFlag, numberFlag, parseFlags, requirePath } from '../args.js';
 import { CliUsageError } from '../usage-error.js';
@@ -8,6 +9,8 @@ const OPTIONS = {
   device: { type: 'string' },
   'batch-size': { type: 'string' },
   'skip-errors': { type: 'boolean', default: false },
+  index: { type: 'string' },
+  table: { type: 'string' },
 } as const;
 
 export const embed: Command = {
@@ -22,6 +25,9 @@ export const embed: Command = {
     '  --device <auto|cpu|cuda> ONNX Runtime device (default auto: cuda when available, else cpu)',
     '  --batch-size <n>        images per ONNX Runtime call',
     '  --skip-errors           skip files that do not decode instead of failing',
+    '  --index <postgres://…>  upsert the embeddings into a pgvector table (id = file path,',
+    '                          metadata {"path"}); created with an HNSW cosine index if missing',
+    '  --table <name>          the table for --index (default ebm_embeddings)',
   ].join('\n'),
   async run(args, io) {
     const flags = parseFlags(args, OPTIONS, { positionals: Number.POSITIVE_INFINITY });
@@ -37,6 +43,11 @@ export const embed: Command = {
     const out = flags.string('out');
     if (out !== undefined && !/\.(jsonl|npy)$/i.test(out))
       throw new CliUsageError(`--out must end in .jsonl or .npy, received "${out}".`);
+    const indexUrl = flags.string('index');
+    if (indexUrl !== undefined && !/^postgres(ql)?:\/\//i.test(indexUrl))
+      throw new CliUsageError('--index must be a postgres:// or postgresql:// connection string.');
+    if (flags.string('table') !== undefined && indexUrl === undefined)
+      throw new CliUsageError('--table needs --index postgres://….');
     // A URL is fetched by the extractor; a path must be a file before anything is read.
     if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(model)) await requirePath(model, 'model file', 'file');
     const files = await collectImageFiles(inputs);
@@ -52,7 +63,8 @@ export const embed: Command = {
         onError: flags.bool('skip-errors') ? 'skip' : 'throw',
       });
       if (out) await writeEmbeddings(out, rows);
-      else
+      if (indexUrl !== undefined) await fillIndex(indexUrl, flags.string('table'), rows, io);
+      else if (!out)
         for (const row of rows)
           io.out(JSON.stringify({ path: row.path, embedding: Array.from(row.embedding) }));
       for (const f of failed) io.err(`skipped ${f.path}: ${f.error.message}`);
@@ -66,3 +78,25 @@ export const embed: Command = {
     return 0;
   },
 };
+
+/** Upserts the rows into a pgvector table (made if missing), in batched statements. */
+async function fillIndex(
+  url: string,
+  table: string | undefined,
+  rows: { path: string; embedding: Float32Array }[],
+  io: { err(line: string): void },
+): Promise<void> {
+  if (rows.length === 0) return;
+  const index = await PgVectorIndex.create(url, {
+    dim: rows[0]!.embedding.length,
+    ...(table ? { table } : {}),
+  });
+  try {
+    await index.setAll(rows.map((r) => [r.path, r.embedding, { path: r.path }] as const));
+    io.err(
+      `upserted ${rows.length} embedding(s) into table ${index.table} (${await index.size()} rows)`,
+    );
+  } finally {
+    await index.close();
+  }
+}
