@@ -3,7 +3,14 @@ import { EbmError } from '@ebmjs/contract';
 /** The backends `selectBackend` knows, by the package that provides them. */
 export type BackendCandidate = 'node-gpu' | 'node' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
-export const NODE_BACKEND_ORDER: readonly BackendCandidate[] = ['node-gpu', 'node', 'wasm', 'cpu'];
+/** webgpu in Node runs on Dawn (the `webgpu` package) and takes only hardware adapters here. */
+export const NODE_BACKEND_ORDER: readonly BackendCandidate[] = [
+  'node-gpu',
+  'webgpu',
+  'node',
+  'wasm',
+  'cpu',
+];
 export const BROWSER_BACKEND_ORDER: readonly BackendCandidate[] = [
   'webgpu',
   'webgl',

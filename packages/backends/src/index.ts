@@ -23,3 +23,4 @@ export {
   WASM_TRAINING_KERNELS,
   wasmTrainingKernelsRegistered,
 } from './wasm-training/index.js';
+export type { WebGPUAdapterDescription } from './webgpu-node.js';

@@ -16,6 +16,7 @@ import {
   wasmThreading,
 } from './wasm-training/node-threads.js';
 import { registerWasmTrainingKernels } from './wasm-training/register.js';
+import { startNodeWebGPU, type WebGPUAdapterDescription } from './webgpu-node.js';
 
 export interface SelectBackendOptions {
   /**
@@ -24,7 +25,7 @@ export interface SelectBackendOptions {
    * wasm and cpu.
    */
   backend?: BackendCandidate | string;
-  /** Order to try. Default: node-gpu, node, wasm, cpu in Node; webgpu, webgl, wasm, cpu in browsers. */
+  /** Order to try. Default: node-gpu, webgpu (hardware adapters), node, wasm, cpu in Node; webgpu, webgl, wasm, cpu in browsers. */
   order?: readonly BackendCandidate[];
   /**
    * Threads for the wasm backend. In Node the default is `EBM_WASM_THREADS` or the machine's
@@ -74,7 +75,12 @@ export interface BackendInfo {
   attempts: BackendAttempt[];
   /** Human-readable remarks: fallbacks and performance warnings. */
   notes: string[];
+  /** The WebGPU adapter, when `webgpu` was started in Node on Dawn (the `webgpu` package). */
+  adapter?: WebGPUAdapterDescription;
 }
+
+// The adapter the Node webgpu backend was started on (one Dawn device per process).
+let nodeWebGPUAdapter: WebGPUAdapterDescription | undefined;
 
 export function detectEnvironment(): 'node' | 'browser' {
   const g = globalThis as { process?: { versions?: { node?: string } }; window?: unknown };
@@ -124,7 +130,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 
   const attempts: BackendAttempt[] = [];
   for (const candidate of order) {
-    const reason = await tryCandidate(candidate, resolved);
+    const reason = await tryCandidate(candidate, resolved, forced !== undefined);
     attempts.push(
       reason === undefined ? { candidate, ok: true } : { candidate, ok: false, reason },
     );
@@ -143,10 +149,22 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 async function tryCandidate(
   candidate: BackendCandidate,
   options: SelectBackendOptions,
+  forced = false,
 ): Promise<string | undefined> {
   const name = TFJS_NAME[candidate];
   const previous = activeBackendName();
   try {
+    if (
+      candidate === 'webgpu' &&
+      detectEnvironment() === 'node' &&
+      tf.engine().registry['webgpu'] === undefined
+    ) {
+      // In Node the device comes from Dawn; a software adapter only when asked for.
+      const load = options.loaders?.webgpu ?? DEFAULT_LOADERS.webgpu;
+      const started = await startNodeWebGPU(forced, load);
+      if ('reason' in started) return started.reason;
+      nodeWebGPUAdapter = started.adapter;
+    }
     // wasm is configured (threads, paths) before it initialises, so its module is always loaded.
     let wasmModule: Record<string, unknown> | undefined;
     if (tf.findBackendFactory(name) === null || candidate === 'wasm') {
@@ -276,7 +294,7 @@ async function describe(
     notes.push('the cpu backend is pure JavaScript: too slow to train conv nets (~1 img/s)');
   if (!trainConv)
     notes.push(`the ${backend} backend has no Conv2D gradient kernels: it cannot train conv nets`);
-  return {
+  const info: BackendInfo = {
     candidate,
     backend,
     environment,
@@ -286,6 +304,15 @@ async function describe(
     attempts,
     notes,
   };
+  if (candidate === 'webgpu' && environment === 'node' && nodeWebGPUAdapter !== undefined) {
+    info.adapter = nodeWebGPUAdapter;
+    if (nodeWebGPUAdapter.software)
+      notes.push(
+        `the WebGPU adapter is a software rasteriser (${nodeWebGPUAdapter.description}): it computes on the CPU, for correctness, not speed`,
+      );
+    notes.push('on Dawn in Node synchronous reads (dataSync) fail: read with await data()');
+  }
+  return info;
 }
 
 async function hardwareThreads(): Promise<number> {

@@ -21,12 +21,12 @@ const hasNative = hasNodeGpu || (await nativeAvailable('@tensorflow/tfjs-node'))
 describe('selectBackend in Node', () => {
   // On a machine with libtensorflow the first candidate wins and there is nothing to fall back from.
   it.skipIf(hasNative)(
-    'tries node-gpu, node, wasm, cpu in order and reports why each fallback happened',
+    'tries node-gpu, webgpu, node, wasm, cpu in order and reports why each fallback happened',
     async () => {
       const info = await selectBackend({ env: {} });
       expect(info.environment).toBe('node');
-      expect(info.attempts.map((a) => a.candidate)).toEqual(['node-gpu', 'node', 'wasm']);
-      expect(info.attempts.slice(0, 2).every((a) => !a.ok && (a.reason ?? '').length > 0)).toBe(
+      expect(info.attempts.map((a) => a.candidate)).toEqual(['node-gpu', 'webgpu', 'node', 'wasm']);
+      expect(info.attempts.slice(0, 3).every((a) => !a.ok && (a.reason ?? '').length > 0)).toBe(
         true,
       );
       expect(info.candidate).toBe('wasm');
