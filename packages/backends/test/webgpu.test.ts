@@ -58,9 +58,15 @@ describe.skipIf(!hasIcd)('webgpu in Node on Dawn (SwiftShader)', () => {
       software: true,
     });
     expect(info.notes.join(' ')).toMatch(/software rasteriser/);
-    // conv2d, maxPool, relu forward, both Conv2D gradients and a matMul, against the cpu backend.
+    // conv2d, batchNorm, maxPool, relu forward, both Conv2D gradients and a matMul, against the cpu backend.
     expect(relErrors).toHaveLength(4);
     for (const e of relErrors) expect(e).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('a tiny conv net trains on webgpu: the loss falls over 6 Adam steps', () => {
+    const { losses } = run('train');
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(losses[5]).toBeLessThan(0.8 * losses[0]);
   });
 
   it('the default Node order refuses a software adapter and falls through to wasm', () => {

@@ -5,7 +5,29 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/index.js';
 
 const mode = process.argv[2];
-if (mode === 'default') {
+if (mode === 'train') {
+  // A conv → ReLU → max-pool → dense net, 6 Adam steps: the loss must fall.
+  await selectBackend({ env: { EBM_BACKEND: 'webgpu' } });
+  const x = tf.randomNormal([8, 8, 8, 3], 0, 1, 'float32', 1);
+  const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3], 'int32'), 4);
+  const w1 = tf.variable(tf.randomNormal([3, 3, 3, 8], 0, 0.3, 'float32', 2));
+  const w2 = tf.variable(tf.randomNormal([4 * 4 * 8, 4], 0, 0.1, 'float32', 3));
+  const optimizer = tf.train.adam(0.02);
+  const losses: number[] = [];
+  for (let step = 0; step < 6; step++) {
+    const loss = optimizer.minimize(
+      () => {
+        const h = tf.maxPool(tf.relu(tf.conv2d(x as tf.Tensor4D, w1, 1, 'same')), 2, 2, 'same');
+        return tf.losses.softmaxCrossEntropy(labels, tf.matMul(tf.reshape(h, [8, -1]), w2));
+      },
+      true,
+      [w1, w2],
+    )!;
+    losses.push((await loss.data())[0]!);
+    loss.dispose();
+  }
+  console.log(JSON.stringify({ losses }));
+} else if (mode === 'default') {
   const info = await selectBackend({ env: {} });
   console.log(JSON.stringify({ candidate: info.candidate, attempts: info.attempts }));
 } else {
@@ -19,8 +41,24 @@ if (mode === 'default') {
     [3, 3, 3, 4],
   );
   const f = (a: tf.Tensor4D, b: tf.Tensor4D) =>
-    tf.sum(tf.relu(tf.maxPool(tf.conv2d(a, b, 1, 'same'), 2, 2, 'same')));
-  // Forward and gradients of conv2d → maxPool → relu, read asynchronously (no dataSync on Dawn).
+    tf.sum(
+      tf.relu(
+        tf.maxPool(
+          tf.batchNorm(
+            tf.conv2d(a, b, 1, 'same'),
+            [0.1, -0.2, 0.3, 0],
+            [1, 2, 0.5, 1.5],
+            [0, 0.1, 0, -0.1],
+            [1, 0.5, 2, 1],
+            1e-3,
+          ),
+          2,
+          2,
+          'same',
+        ),
+      ),
+    );
+  // Forward and gradients of conv2d → batchNorm → maxPool → relu, read asynchronously (no dataSync on Dawn).
   const runAll = async () => {
     const a = tf.tensor4d(await x.data(), x.shape);
     const b = tf.tensor4d(await w.data(), w.shape);
