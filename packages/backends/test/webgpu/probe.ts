@@ -10,7 +10,9 @@ if (mode === 'train') {
   await selectBackend({ env: { EBM_BACKEND: 'webgpu' } });
   const x = tf.randomNormal([8, 8, 8, 3], 0, 1, 'float32', 1);
   const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3], 'int32'), 4);
-  const w1 = tf.variable(tf.randomNormal([3, 3, 3, 8], 0, 0.3, 'float32', 2));
+  const w1 = tf.variable(
+    tf.randomNormal([3, 3, 3, 8], 0, 0.3, 'float32', 2),
+  ) as tf.Variable<tf.Rank.R4>;
   const w2 = tf.variable(tf.randomNormal([4 * 4 * 8, 4], 0, 0.1, 'float32', 3));
   const optimizer = tf.train.adam(0.02);
   const losses: number[] = [];
