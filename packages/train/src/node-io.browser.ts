@@ -17,3 +17,4 @@ export const loadCheckpoint: typeof NodeIo.loadCheckpoint = async (dir) => unsup
 export const saveCheckpoint: typeof NodeIo.saveCheckpoint = async (dir) => unsupported(dir);
 export const appendMetrics: typeof NodeIo.appendMetrics = async (path) => unsupported(path);
 export const rewriteMetrics: typeof NodeIo.rewriteMetrics = async (path) => unsupported(path);
+export const resumeMetrics: typeof NodeIo.resumeMetrics = async (path) => unsupported(path);

@@ -15,4 +15,4 @@ export { loadMnist } from './datasets/mnist.js';
 export { loadStl10, type Stl10Options, type Stl10Split } from './datasets/stl10.js';
 export { writeFileAtomic } from './io/write-file-atomic.js';
 export { loadCheckpoint, saveCheckpoint } from './loop/checkpoint-files.js';
-export { metricsLog, readMetrics } from './progress/metrics-log.js';
+export { metricsLog, readMetrics, readStepMetrics } from './progress/metrics-log.js';

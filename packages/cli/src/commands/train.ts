@@ -57,6 +57,7 @@ const OPTIONS = {
   out: { type: 'string' },
   config: { type: 'string' },
   'checkpoint-every-steps': { type: 'string' },
+  'log-every': { type: 'string' },
   resume: { type: 'boolean', default: false },
   extend: { type: 'boolean', default: false },
 } as const;
@@ -90,10 +91,11 @@ export const train: Command = {
     '  --out <dir>               run directory (default runs/<recipe>-<dataset>)',
     '  --config <file.json>      options as JSON (flags override it)',
     '  --checkpoint-every-steps <n>  also checkpoint every n steps, mid-epoch (default: each epoch)',
+    '  --log-every <n>           a step record (loss, lr, img/s, gradient norm) in metrics.jsonl every n steps; 0: none (default 10)',
     '  --resume                  continue from <out>/checkpoint (same settings, exactly)',
     '  --extend                  with --resume: train a run for more --epochs',
     '',
-    'Writes <out>/metrics.jsonl (one line per epoch), <out>/checkpoint/, <out>/encoder/ and <out>/run.json.',
+    'Writes <out>/metrics.jsonl (a line per epoch, and per --log-every steps), <out>/checkpoint/, <out>/encoder/ and <out>/run.json.',
     'Ctrl-C (SIGINT) writes a checkpoint and stops after the current step; --resume continues.',
   ].join('\n'),
   async run(args, io) {
@@ -173,6 +175,10 @@ export const train: Command = {
         'checkpoint-every-steps',
         { integer: true, min: 1 },
       ),
+      logEverySteps: numberFlag(get('log-every', 'logEverySteps'), 'log-every', {
+        integer: true,
+        min: 0,
+      }),
       resume: flags.bool('resume'),
       extend: flags.bool('extend'),
     };

@@ -40,6 +40,12 @@ export interface TrainConfig {
    */
   checkpointEverySteps?: number;
   /**
+   * With runDir: write a step record (`type: 'step'`: loss, learning rate, images/s, gradient
+   * norm) to metrics.jsonl every this many optimizer steps; 0 writes none. Changes no numbers.
+   * Default 10.
+   */
+  logEverySteps?: number;
+  /**
    * Continue from runDir/checkpoint when it exists. Every setting that changes the math must
    * match the checkpoint's (an EbmError names each one that differs). Default false.
    */
@@ -79,6 +85,7 @@ export const TRAIN_CONFIG_KEYS: OptionDefaults<TrainConfig> = {
   runDir: undefined,
   checkpointEvery: undefined,
   checkpointEverySteps: undefined,
+  logEverySteps: undefined,
   resume: undefined,
   extend: undefined,
   signal: undefined,

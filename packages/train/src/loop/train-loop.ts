@@ -5,7 +5,7 @@ import {
   appendMetrics,
   filesAvailable,
   loadCheckpoint,
-  rewriteMetrics,
+  resumeMetrics,
   saveCheckpoint,
 } from '#node-io';
 import { batchCount, batchIndices } from '../datasets/dataset.js';
@@ -15,7 +15,7 @@ import {
   setLearningRate,
 } from '../optim/create-optimizer.js';
 import { cosineSchedule } from '../optim/schedule.js';
-import type { EpochRecord, StepEvent, TrainingCallbacks } from '../progress/events.js';
+import type { EpochRecord, StepEvent, StepRecord, TrainingCallbacks } from '../progress/events.js';
 import { copyWeights, restoreOptimizer, type Saveable } from './checkpoint.js';
 import type { TrainConfig, TrainResult } from './config.js';
 import {
@@ -93,6 +93,10 @@ export async function runTrainingLoop(spec: LoopSpec): Promise<TrainResult> {
       min: 1,
       integer: true,
     });
+  validate.assertNumber(config.logEverySteps ?? 10, `${spec.recipe}: logEverySteps`, {
+    min: 0,
+    integer: true,
+  });
   if (batchSize > spec.datasetSize) {
     throw new EbmError(
       'BATCH_TOO_SMALL',
@@ -237,8 +241,18 @@ async function train(
   }
   // The log holds exactly the checkpoint's epochs: records written after it (a crash before
   // the next checkpoint, or a partial epoch) are dropped, records it has but the log lost
-  // (a crash between checkpoint and log) are restored. A fresh run starts a fresh log.
-  if (metricsPath) await rewriteMetrics(metricsPath, history);
+  // (a crash between checkpoint and log) are restored. Step records up to the checkpoint's step
+  // stay (each is appended before any checkpoint that covers it); later ones go, and the resumed
+  // run writes them again. A fresh run starts a fresh log.
+  if (metricsPath)
+    await resumeMetrics(metricsPath, history, { lastStep: globalStep, stepsPerEpoch });
+  const logEvery = metricsPath ? (config.logEverySteps ?? 10) : 0;
+  // tfjs's minimize() is computeGradients + applyGradients + dispose: calling them here is the
+  // same arithmetic and exposes the gradients for their norm. An optimizer that overrides
+  // minimize() keeps its own (and its step records have no gradNorm).
+  const ownMinimize = optimizer.minimize !== tf.Optimizer.prototype.minimize;
+  let loggedAt = performance.now();
+  let loggedSteps = 0;
   let schedule = makeSchedule(totalSteps);
 
   let savedAt = -1;
@@ -305,11 +319,26 @@ async function train(
       lr = schedule(globalStep);
       setLearningRate(optimizer, lr);
       const trainable = spec.trainable();
-      const lossTensor = guardGradientTape(() =>
-        optimizer.minimize(() => spec.loss(indices, rng), true, trainable),
-      );
-      const loss = lossTensor!.dataSync()[0]!;
-      lossTensor!.dispose();
+      const logged = logEvery > 0 && (globalStep + 1) % logEvery === 0;
+      let gradNorm: number | undefined;
+      const lossTensor = guardGradientTape(() => {
+        if (ownMinimize) return optimizer.minimize(() => spec.loss(indices, rng), true, trainable)!;
+        const { value, grads } = optimizer.computeGradients(
+          () => spec.loss(indices, rng),
+          trainable,
+        );
+        try {
+          if (logged) gradNorm = globalNorm(Object.values(grads));
+          optimizer.applyGradients(
+            trainable.map((v) => ({ name: v.name, tensor: grads[v.name]! })),
+          );
+        } finally {
+          tf.dispose(grads);
+        }
+        return value;
+      });
+      const loss = lossTensor.dataSync()[0]!;
+      lossTensor.dispose();
       if (!Number.isFinite(loss)) {
         throw new EbmError(
           'NON_FINITE',
@@ -340,6 +369,25 @@ async function train(
           planFitted = true;
           schedule = makeSchedule(totalSteps);
         }
+      }
+      loggedSteps++;
+      if (logged && metricsPath) {
+        // Before any checkpoint of this step, so a checkpoint never covers a step the log lacks.
+        const now = performance.now();
+        const stepRecord: StepRecord = {
+          type: 'step',
+          step: globalStep,
+          epoch,
+          loss,
+          learningRate: lr,
+          imagesPerSecond:
+            (loggedSteps * batchSize * spec.viewsPerImage) /
+            Math.max((now - loggedAt) / 1000, 1e-9),
+          ...(gradNorm !== undefined ? { gradNorm } : {}),
+        };
+        await appendMetrics(metricsPath, stepRecord);
+        loggedAt = now;
+        loggedSteps = 0;
       }
       const every = config.checkpointEverySteps;
       let checkpointed = false;
@@ -424,4 +472,17 @@ async function train(
     stopReason,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** √Σ‖g‖² over all gradients, read back as one number (the tensors stay the caller's). */
+function globalNorm(grads: readonly (tf.Tensor | undefined)[]): number {
+  const norm = tf.tidy(() => {
+    const squares = grads
+      .filter((g): g is tf.Tensor => g !== undefined)
+      .map((g) => tf.sum(tf.square(g)));
+    return squares.length === 0 ? tf.scalar(0) : tf.sqrt(tf.addN(squares));
+  });
+  const value = norm.dataSync()[0]!;
+  norm.dispose();
+  return value;
 }

@@ -31,6 +31,24 @@ export interface EpochRecord {
   partial?: boolean;
 }
 
+/**
+ * A line of metrics.jsonl written every `logEverySteps` optimizer steps (`type: 'step'`), beside
+ * the epoch records. `loss`, `learningRate` and `gradNorm` are those of step `step` itself (not a
+ * mean over the steps since the last record); `imagesPerSecond` is the throughput since the last
+ * record (or since the run started or resumed).
+ */
+export interface StepRecord {
+  type: 'step';
+  /** Optimizer steps done in the whole run, this one included (1-based, counted over resumes). */
+  step: number;
+  epoch: number;
+  loss: number;
+  learningRate: number;
+  imagesPerSecond: number;
+  /** Global L2 norm of the gradients the optimizer applied; absent for an optimizer whose own minimize() is used. */
+  gradNorm?: number;
+}
+
 /** Hooks a caller passes to a recipe. Throwing from one stops training (the run can resume from its checkpoint). */
 export interface TrainingCallbacks {
   onStepEnd?(event: StepEvent): void | Promise<void>;

@@ -1,2 +1,2 @@
-export type { EpochRecord, StepEvent, TrainingCallbacks } from './events.js';
+export type { EpochRecord, StepEvent, StepRecord, TrainingCallbacks } from './events.js';
 export { formatStep, type ProgressBarOptions, progressBar } from './progress-bar.js';
