@@ -4,6 +4,7 @@ import { demo } from './demo.js';
 import { embed } from './embed.js';
 import { evaluate } from './eval.js';
 import { exportCommand } from './export.js';
+import { inspect } from './inspect.js';
 import { lab } from './lab.js';
 import { serve } from './serve.js';
 import { train } from './train.js';
@@ -16,6 +17,7 @@ export const COMMANDS: readonly Command[] = [
   exportCommand,
   embed,
   serve,
+  inspect,
   bench,
   demo,
   lab,
