@@ -26,6 +26,7 @@ const LOOP = [
   'runDir',
   'checkpointEvery',
   'checkpointEverySteps',
+  'logEverySteps',
   'resume',
   'extend',
   'signal',
