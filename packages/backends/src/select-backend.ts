@@ -134,7 +134,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     attempts.push(
       reason === undefined ? { candidate, ok: true } : { candidate, ok: false, reason },
     );
-    if (reason === undefined) return describe(candidate, environment, attempts);
+    if (reason === undefined) return backendInfo(candidate, environment, attempts);
   }
   const tried = attempts.map((a) => `${a.candidate}: ${a.reason}`).join('; ');
   throw new EbmError(
@@ -245,7 +245,7 @@ function threadsFromEnv(env: Record<string, string | undefined>): number | undef
   return n;
 }
 
-async function describe(
+async function backendInfo(
   chosen: BackendCandidate,
   environment: 'node' | 'browser',
   attempts: BackendAttempt[],

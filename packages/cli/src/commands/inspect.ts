@@ -44,7 +44,7 @@ export const inspect: Command = {
       throw new EbmError('IO', `no such run directory or model file: ${path}`, { path });
     const report = info.isDirectory() ? await inspectRun(path) : await inspectModel(path);
     if (flags.bool('json')) io.out(JSON.stringify(report, null, 2));
-    else for (const line of describe(report)) io.out(line);
+    else for (const line of reportLines(report)) io.out(line);
     return 0;
   },
 };
@@ -111,7 +111,7 @@ async function inspectRun(path: string): Promise<Report> {
   };
 }
 
-function describe(r: Report): string[] {
+function reportLines(r: Report): string[] {
   const j = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
   if (r.kind === 'onnx') {
     const io = (label: string, list: unknown) =>
