@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ImageDataset } from '../datasets/dataset.js';
 import { type Embedder, embedDataset } from './embed.js';
-import { type KnnOptions, knnEvaluate } from './knn.js';
+import type { KnnOptions } from './knn.js';
+import { evaluationClassCount, knnAccuracy } from './knn-accuracy.js';
 import { type LinearProbeOptions, linearProbe } from './linear-probe.js';
 
 export interface EvaluationResult {
@@ -26,10 +27,14 @@ export function evaluateEmbedder(
   const trainEmb = embedDataset(embedder, train, { batchSize: options.batchSize });
   const testEmb = embedDataset(embedder, test, { batchSize: options.batchSize });
   try {
+    const knn = knnAccuracy(
+      { embeddings: trainEmb, dataset: train },
+      { embeddings: testEmb, dataset: test },
+      options.knn,
+    );
     const a = { embeddings: trainEmb, labels: train.labels };
     const b = { embeddings: testEmb, labels: test.labels };
-    const numClasses = Math.max(train.classNames.length, test.classNames.length);
-    const knn = knnEvaluate(a, b, { numClasses, ...options.knn }).accuracy;
+    const numClasses = evaluationClassCount(train, test);
     const linear = linearProbe(a, b, { numClasses, ...options.linear }).accuracy;
     return { knn, linear, seconds: (performance.now() - started) / 1000 };
   } finally {

@@ -9,6 +9,10 @@ function formatSeconds(s: number): string {
     : `${m}:${String(sec).padStart(2, '0')}`;
 }
 
+/** Accuracies, printed as percentages: the monitors' `knn` and `linearProbe`, `*acc*` keys. */
+const FRACTIONS = new Set(['knn', 'linear', 'linearProbe']);
+const isFraction = (key: string) => FRACTIONS.has(key) || key.toLowerCase().includes('acc');
+
 export function formatStep(e: StepEvent, width = 24): string {
   const done = e.totalSteps === 0 ? 1 : e.globalStep / e.totalSteps;
   const filled = Math.round(done * width);
@@ -57,10 +61,8 @@ export function progressBar(
     },
     onEpochEnd(r: EpochRecord) {
       const metrics = Object.entries(r.metrics ?? {})
-        .map(
-          ([k, v]) =>
-            `${k} ${(v * (k.includes('acc') ? 100 : 1)).toFixed(k.includes('acc') ? 1 : 4)}${k.includes('acc') ? '%' : ''}`,
-        )
+        .filter(([k]) => k !== 'step') // the monitors' step: the epoch line says where it is
+        .map(([k, v]) => `${k} ${isFraction(k) ? `${(v * 100).toFixed(1)}%` : v.toFixed(4)}`)
         .join('  ');
       const line = `epoch ${r.epoch + 1}: loss ${r.loss.toFixed(4)}  ${r.imagesPerSecond.toFixed(0)} img/s  ${r.seconds.toFixed(1)} s${metrics ? `  ${metrics}` : ''}`;
       stream.write(stream.isTTY ? `\r\x1b[2K${line}\n` : `${line}\n`);
