@@ -16,6 +16,8 @@ export type { LayerConversion, LayerConverter, TfShape } from './layers/types.js
 export { METADATA_KEYS } from './metadata.js';
 export type { ExportOnnxOptions, InputLayout, Preprocessing } from './options.js';
 export { saveOnnx } from './save-onnx.js';
+/** @experimental Training-step compilation to ONNX (issue 17, stage 1); the API may change. */
+export * as experimental from './training/index.js';
 export {
   type TritonDynamicBatching,
   type TritonInstanceGroup,

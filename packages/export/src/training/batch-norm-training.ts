@@ -1,0 +1,110 @@
+import type { GraphBuilder } from '../graph-builder.js';
+import { attr, type IrNode } from '../ir.js';
+import { topologicalSort } from '../passes/graph-utils.js';
+
+/** The moving statistics a training-mode BatchNorm feeds back (graph inputs → new outputs). */
+export interface MovingStats {
+  mean: string;
+  variance: string;
+  newMean: string;
+  newVariance: string;
+}
+
+/**
+ * Turns every inference-form ONNX BatchNormalization (what the exporter writes) into the
+ * training form ebm.js differentiates: a `BatchNormTraining` node over the batch statistics
+ * (outputs y, mean, variance, x̂, 1/σ; lowered to standard ops by `lowerBatchNormTraining`),
+ * plus the moving-average updates of tfjs-layers (new = m·old + (1 − m)·batch, biased variance)
+ * as new values. The `BatchNormTraining` node exists only between these two passes.
+ */
+export function useBatchStatistics(
+  b: GraphBuilder,
+  momentumOf: (movingMeanInput: string) => number,
+): MovingStats[] {
+  const stats: MovingStats[] = [];
+  const nodes = b.graph.nodes;
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
+    if (node.opType !== 'BatchNormalization') continue;
+    const [x, gamma, beta, mean, variance] = node.inputs as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    const eps = node.attributes['epsilon'];
+    const y = node.outputs[0]!;
+    const out = ['bmean', 'bvar', 'xhat', 'inv'].map((s) => b.uniqueName(`${node.name}/${s}`));
+    const bn: IrNode = {
+      name: node.name,
+      opType: 'BatchNormTraining',
+      inputs: [x, gamma, beta],
+      outputs: [y, ...out],
+      attributes: { epsilon: eps ?? attr.float(1e-5) },
+    };
+    nodes[i] = bn;
+    const momentum = momentumOf(mean);
+    const update = (old: string, batch: string) => {
+      const flat = b.op('Reshape', [batch, b.constInt64([-1])]);
+      return b.op('Add', [
+        b.op('Mul', [old, b.constFloat([momentum])]),
+        b.op('Mul', [flat, b.constFloat([1 - momentum])]),
+      ]);
+    };
+    stats.push({
+      mean,
+      variance,
+      newMean: update(mean, out[0]!),
+      newVariance: update(variance, out[1]!),
+    });
+  }
+  topologicalSort(b.graph);
+  return stats;
+}
+
+/** Expands each BatchNormTraining node into ReduceMean / ReduceSumSquare / elementwise ops. */
+export function lowerBatchNormTraining(b: GraphBuilder, shapes: Map<string, number[]>): void {
+  const graph = b.graph;
+  const original = graph.nodes;
+  const lowered: IrNode[] = [];
+  for (const node of original) {
+    if (node.opType !== 'BatchNormTraining') {
+      lowered.push(node);
+      continue;
+    }
+    graph.nodes = lowered;
+    const [x, gamma, beta] = node.inputs as [string, string, string];
+    const [y, mean, variance, xhat, inv] = node.outputs as [string, string, string, string, string];
+    const xs = shapes.get(x)!;
+    const axes = xs.map((_, i) => i).filter((i) => i !== 1);
+    const count = axes.reduce((n, a) => n * xs[a]!, 1);
+    const kept = xs.map((d, i) => (i === 1 ? d : 1));
+    const eps = node.attributes['epsilon']!;
+    const epsValue = eps.type === 'FLOAT' ? eps.value : 1e-5;
+    const m = b.reduce('ReduceMean', x, axes, true);
+    const centred = b.op('Sub', [x, m]);
+    const v = b.op('Mul', [
+      b.reduce('ReduceSumSquare', centred, axes, true),
+      b.constFloat([1 / count]),
+    ]);
+    const r = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [v, b.constFloat([epsValue])])])]);
+    const h = b.op('Mul', [centred, r]);
+    const g = b.op('Reshape', [gamma, b.constInt64(kept)]);
+    const bt = b.op('Reshape', [beta, b.constInt64(kept)]);
+    const out = b.op('Add', [b.op('Mul', [h, g]), bt]);
+    for (const [from, to] of [
+      [m, mean],
+      [v, variance],
+      [r, inv],
+      [h, xhat],
+      [out, y],
+    ] as const) {
+      const producer = lowered.find((n) => n.outputs.includes(from))!;
+      producer.outputs = producer.outputs.map((o) => (o === from ? to : o));
+      for (const n of lowered) n.inputs = n.inputs.map((i) => (i === from ? to : i));
+    }
+  }
+  graph.nodes = lowered;
+  topologicalSort(graph);
+}

@@ -1,0 +1,196 @@
+import { exportError } from '../errors.js';
+import { permuteData } from '../tensor-utils.js';
+import type { SimclrStepGraph, StepTensor } from './simclr-step.js';
+
+/** The part of onnxruntime's JS API the engine uses (onnxruntime-node or -web, passed in). */
+export interface OrtTensorLike {
+  readonly data: unknown;
+  readonly dims: readonly number[];
+}
+export interface OrtSessionLike {
+  run(
+    feeds: Record<string, OrtTensorLike>,
+    fetches?: Record<string, OrtTensorLike | null> | string[],
+  ): Promise<Record<string, OrtTensorLike>>;
+  endProfiling?(): void;
+  release?(): Promise<void>;
+}
+export interface OrtLike {
+  InferenceSession: {
+    create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSessionLike>;
+  };
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensorLike;
+}
+
+/** @experimental Options of {@link OrtTrainingEngine.create}. */
+export interface OrtTrainingEngineOptions {
+  /** ORT's intraOpNumThreads. Default 1. */
+  threads?: number;
+  /** ORT's profiler (a JSON trace written at `endProfiling()`), file prefix. Default off. */
+  profileFilePrefix?: string;
+}
+
+/**
+ * @experimental Runs a compiled training step ({@link buildSimclrStep}) as one `session.run` per
+ * step. Weights, moving statistics and optimizer state live in two preallocated sets of buffers
+ * that swap roles each step (fed from one, written into the other as preallocated outputs), so a
+ * step moves only the two views in and the loss out.
+ */
+export class OrtTrainingEngine {
+  readonly graph: SimclrStepGraph;
+  /** True when ORT wrote the new state into the preallocated buffers (checked on the first step). */
+  preallocatedOutputs = false;
+  private readonly ort: OrtLike;
+  private readonly session: OrtSessionLike;
+  private current: Map<string, OrtTensorLike>;
+  private spare: Map<string, OrtTensorLike>;
+  private steps = 0;
+
+  private constructor(ort: OrtLike, session: OrtSessionLike, graph: SimclrStepGraph) {
+    this.ort = ort;
+    this.session = session;
+    this.graph = graph;
+    const make = (s: StepTensor, copy: boolean) =>
+      new ort.Tensor(
+        'float32',
+        copy ? Float32Array.from(s.initial) : new Float32Array(s.initial.length),
+        s.dims,
+      );
+    this.current = new Map(graph.state.map((s) => [s.input, make(s, true)]));
+    this.spare = new Map(graph.state.map((s) => [s.input, make(s, false)]));
+  }
+
+  static async create(
+    ort: OrtLike,
+    graph: SimclrStepGraph,
+    options: OrtTrainingEngineOptions = {},
+  ): Promise<OrtTrainingEngine> {
+    const threads = options.threads ?? 1;
+    const session = await ort.InferenceSession.create(graph.model, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      ...(options.profileFilePrefix
+        ? { enableProfiling: true, profileFilePrefix: options.profileFilePrefix }
+        : {}),
+    });
+    return new OrtTrainingEngine(ort, session, graph);
+  }
+
+  /** Steps taken so far. */
+  get stepCount(): number {
+    return this.steps;
+  }
+
+  /**
+   * One training step on two NCHW views ([B, C, H, W] each, as `graph.viewDims`). Returns the
+   * loss; with `gradients`, also every weight's gradient (if the graph outputs them).
+   */
+  async step(
+    view1: Float32Array,
+    view2: Float32Array,
+    lr: number,
+  ): Promise<{ loss: number; gradients: Map<string, Float32Array> }> {
+    const size = this.graph.viewDims.reduce((a, d) => a * d, 1);
+    for (const [name, v] of [
+      ['view1', view1],
+      ['view2', view2],
+    ] as const) {
+      if (!(v instanceof Float32Array) || v.length !== size) {
+        throw exportError(
+          'INVALID_ARGUMENT',
+          `OrtTrainingEngine.step: ${name} must be a Float32Array of ${size} values ([${this.graph.viewDims.join(', ')}]), received ${v instanceof Float32Array ? v.length : typeof v}.`,
+        );
+      }
+    }
+    const T = this.ort.Tensor;
+    const feeds: Record<string, OrtTensorLike> = {
+      [this.graph.inputs.view1]: new T('float32', view1, this.graph.viewDims),
+      [this.graph.inputs.view2]: new T('float32', view2, this.graph.viewDims),
+      [this.graph.inputs.lr]: new T('float32', Float32Array.of(lr), []),
+      [this.graph.inputs.step]: new T('float32', Float32Array.of(this.steps + 1), []),
+    };
+    const fetches: Record<string, OrtTensorLike | null> = { [this.graph.loss]: null };
+    for (const s of this.graph.state) {
+      feeds[s.input] = this.current.get(s.input)!;
+      fetches[s.next] = this.spare.get(s.input)!;
+    }
+    for (const g of this.graph.gradients.values()) fetches[g] = null;
+    const out = await this.session.run(feeds, fetches);
+    const next = new Map<string, OrtTensorLike>();
+    let reused = true;
+    for (const s of this.graph.state) {
+      const t = out[s.next]!;
+      const spare = this.spare.get(s.input)!;
+      // onnxruntime-node writes into the preallocated buffer and hands back another Tensor
+      // (checked in full on the first step; later steps trust that result).
+      const same = this.steps === 0 ? sameValues(t.data, spare.data) : this.preallocatedOutputs;
+      if (!same) reused = false;
+      next.set(s.input, same ? spare : t);
+    }
+    if (this.steps === 0) this.preallocatedOutputs = reused;
+    this.spare = this.current;
+    this.current = next;
+    this.steps++;
+    const gradients = new Map<string, Float32Array>();
+    for (const [w, g] of this.graph.gradients) gradients.set(w, out[g]!.data as Float32Array);
+    return { loss: (out[this.graph.loss]!.data as Float32Array)[0]!, gradients };
+  }
+
+  /** The current value of a state tensor (by graph input name), in ONNX layout. */
+  value(input: string): Float32Array {
+    const t = this.current.get(input);
+    if (t === undefined) {
+      throw exportError('INVALID_ARGUMENT', `OrtTrainingEngine.value: no state tensor "${input}".`);
+    }
+    return t.data as Float32Array;
+  }
+
+  /**
+   * The trained weights and moving statistics in the tfjs variables' own layout, to assign with
+   * `variable.write(tf.tensor(data, shape))` (the engine itself never loads tfjs).
+   */
+  tfjsValues(): {
+    variable: NonNullable<StepTensor['source']>['variable'];
+    data: Float32Array;
+    shape: number[];
+  }[] {
+    return this.graph.state
+      .filter((s) => s.source !== undefined)
+      .map((s) => {
+        const perm = s.source!.perm;
+        const data = this.value(s.input);
+        if (perm === undefined)
+          return {
+            variable: s.source!.variable,
+            data: Float32Array.from(data),
+            shape: [...s.dims],
+          };
+        const inverse = new Array<number>(perm.length);
+        perm.forEach((p, i) => {
+          inverse[p] = i;
+        });
+        const back = permuteData(data, s.dims, inverse);
+        return { variable: s.source!.variable, data: back.data, shape: back.dims };
+      });
+  }
+
+  /** Stops ORT's profiler and writes its trace (when created with `profileFilePrefix`). */
+  endProfiling(): void {
+    this.session.endProfiling?.();
+  }
+
+  async release(): Promise<void> {
+    await this.session.release?.();
+  }
+}
+
+function sameValues(a: unknown, b: unknown): boolean {
+  const x = a as Float32Array;
+  const y = b as Float32Array;
+  if (x === y) return true;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
+  return true;
+}
