@@ -13,7 +13,13 @@ export {
   logPartition,
   makeGrid,
 } from './grid.js';
-export { labHtml, labMarkdown, rbmTableMarkdown, toyTableMarkdown } from './lab-report.js';
+export {
+  labHtml,
+  labMarkdown,
+  labSections,
+  rbmTableMarkdown,
+  toyTableMarkdown,
+} from './lab-report.js';
 export {
   fitTemperature,
   LAB_METHOD_NAMES,

@@ -126,31 +126,48 @@ export interface LabHtmlInput extends LabMarkdownInput {
   rbmSamplesPng?: Uint8Array;
 }
 
-/** A self-contained report.html: the tables, the settings and the pictures inlined as data URLs. */
-export function labHtml(input: LabHtmlInput): string {
+/**
+ * The report's sections (tables, settings, pictures inlined as data URLs), each with its title:
+ * labHtml's page, and the content the CLI puts in the shared report template.
+ */
+export function labSections(input: LabHtmlInput): { title: string; html: string }[] {
   const img = (png: Uint8Array | undefined, alt: string) =>
     png
       ? `<img alt="${escapeHtml(alt)}" style="max-width:100%" src="data:image/png;base64,${Buffer.from(png).toString('base64')}"/>`
       : '';
-  const sections: string[] = [];
+  const sections: { title: string; html: string }[] = [];
   if (input.toy) {
     sections.push(
-      `<h2>2-D energies: test NLL (nats)</h2>${tableHtml(toyTableMarkdown(input.toy))}` +
-        `<ul>${toySettingsMarkdown(input.toy)
-          .split('\n')
-          .map(
-            (l) =>
-              `<li>${escapeHtml(l.replace(/^- /, '')).replace(/\*\*(.+?)\*\*/g, '<b>$1</b>')}</li>`,
-          )
-          .join('')}</ul>` +
-        `<h2>Learned energy surfaces</h2><p>Each panel shows exp(−E)/Z on the box, scaled to its maximum (viridis), with training points in white.</p>${img(input.energiesPng, 'energy surfaces')}`,
+      {
+        title: '2-D energies: test NLL (nats)',
+        html:
+          tableHtml(toyTableMarkdown(input.toy)) +
+          `<ul>${toySettingsMarkdown(input.toy)
+            .split('\n')
+            .map(
+              (l) =>
+                `<li>${escapeHtml(l.replace(/^- /, '')).replace(/\*\*(.+?)\*\*/g, '<b>$1</b>')}</li>`,
+            )
+            .join('')}</ul>`,
+      },
+      {
+        title: 'Learned energy surfaces',
+        html: `<p>Each panel shows exp(−E)/Z on the box, scaled to its maximum (viridis), with training points in white.</p>${img(input.energiesPng, 'energy surfaces')}`,
+      },
     );
   }
   if (input.rbm) {
     sections.push(
-      `<h2>RBM on binarised MNIST</h2>${tableHtml(rbmTableMarkdown(input.rbm))}<h2>Samples</h2>${img(input.rbmSamplesPng, 'RBM samples')}`,
+      { title: 'RBM on binarised MNIST', html: tableHtml(rbmTableMarkdown(input.rbm)) },
+      { title: 'Samples', html: img(input.rbmSamplesPng, 'RBM samples') },
     );
   }
+  return sections;
+}
+
+/** A self-contained report.html: the tables, the settings and the pictures inlined as data URLs. */
+export function labHtml(input: LabHtmlInput): string {
+  const sections = labSections(input).map((s) => `<h2>${escapeHtml(s.title)}</h2>${s.html}`);
   return `<!doctype html><html><head><meta charset="utf-8"><title>EBM lab</title>
 <style>body{font-family:system-ui,sans-serif;margin:24px;max-width:1400px}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}</style>
 </head><body><h1>EBM lab</h1><p>${escapeHtml(input.command ? `Command: ${input.command} · ` : '')}tfjs backend: ${escapeHtml(input.backend)}</p>${sections.join('')}</body></html>

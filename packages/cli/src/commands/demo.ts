@@ -16,9 +16,11 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { numberFlag, parseFlags } from '../args.js';
 import { computesOn } from '../backend-line.js';
-import { pca } from '../demo/pca.js';
-import { writeReport } from '../demo/report.js';
 import { embedWithOnnx } from '../onnx-embed.js';
+import { reportCallbacks } from '../report/callback.js';
+import { embeddingParts, readRunLog, tfjsEmbed } from '../report/collect.js';
+import { writeReport } from '../report/html.js';
+import { recipeAugmentation } from '../report/views.js';
 import type { Command } from './command.js';
 
 const OPTIONS = {
@@ -88,6 +90,28 @@ export const demo: Command = {
     log(
       `training SimCLR (ConvNet ${encoder.model.countParams()} parameters, batch ${batchSize}, Adam 1e-3, τ 0.5) for up to ${epochs} epochs / ${(budget * TRAIN_SHARE).toFixed(0)} s`,
     );
+    const settings = {
+      recipe: 'simclr',
+      dataset: 'mnist',
+      'training images': trainSet.labels.length,
+      encoder: `ConvNet, ${encoder.model.countParams()} parameters`,
+      epochs,
+      batchSize,
+      optimizer: { name: 'adam', learningRate: 1e-3 },
+      temperature: 0.5,
+      timeBudgetSeconds: budget * TRAIN_SHARE,
+      backend: backend.backend,
+      'backend candidate': backend.candidate,
+      'computes on': computesOn(backend),
+    };
+    const reportFile = join(out, 'report.html');
+    const report = {
+      title: 'ebm.js demo: SimCLR on MNIST',
+      train: trainSet,
+      test: testSet,
+      augmentation: recipeAugmentation('simclr', trainSet.imageShape),
+      settings,
+    };
     const trained = await trainSimCLR({
       dataset: trainSet,
       encoder,
@@ -97,7 +121,18 @@ export const demo: Command = {
       temperature: 0.5,
       timeBudgetSeconds: budget * TRAIN_SHARE,
       runDir: out,
-      callbacks: progressBar(),
+      // report.html after every epoch, so reloading it shows the run as it goes.
+      callbacks: [
+        progressBar(),
+        reportCallbacks({
+          ...report,
+          path: reportFile,
+          runDir: out,
+          epochs,
+          embed: tfjsEmbed(encoder.model),
+          onError: (error) => log(`  note: report.html not updated: ${String(error)}`),
+        }),
+      ],
     });
     log(
       `trained ${trained.steps} steps (${trained.stopReason}), final epoch loss ${trained.history.at(-1)?.loss.toFixed(4)}`,
@@ -148,11 +183,13 @@ export const demo: Command = {
       );
     }
 
-    // 5. Report.
-    const projection = pca(served.embeddings, testSet.labels.length, served.dim, 2);
-    await writeReport(join(out, 'report.html'), {
-      title: 'ebm.js demo: SimCLR on MNIST',
-      history: trained.history,
+    // 5. Report: the curves, and the pictures from the exported encoder on ONNX Runtime.
+    await writeReport(reportFile, {
+      title: report.title,
+      status: `finished: ${trained.steps} steps (${trained.stopReason}) in ${Math.round(elapsed())} s`,
+      settings,
+      ...(await readRunLog(out)),
+      ...(await embeddingParts({ ...report, embed: (ds) => embedWithOnnx(onnxPath, ds) })),
       summary: {
         backend: backend.backend,
         'training steps': trained.steps,
@@ -165,15 +202,9 @@ export const demo: Command = {
         ),
         'wall time (s)': Math.round(elapsed()),
       },
-      scatter: {
-        points: projection.projected,
-        labels: testSet.labels,
-        classNames: testSet.classNames,
-        caption: 'PCA of the trained encoder’s test embeddings (ONNX Runtime)',
-      },
     });
     const [raw, random, simclr] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
-    log(`report: ${join(out, 'report.html')}`);
+    log(`report: ${reportFile}`);
     log(
       `trained vs baselines: linear probe ${simclr.linear > Math.max(raw.linear, random.linear) ? 'beats' : 'does NOT beat'} both; ` +
         `kNN ${simclr.knn > random.knn ? 'beats' : 'does NOT beat'} the random-init ConvNet`,

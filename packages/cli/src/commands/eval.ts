@@ -1,7 +1,12 @@
+import { join } from 'node:path';
 import { selectBackend } from '@ebmjs/backends';
 import { evaluateEmbedder } from '@ebmjs/train';
 import { checkDatasetFlag, numberFlag, parseFlags, requirePath } from '../args.js';
+import { computesOn } from '../backend-line.js';
 import { resolveDataset } from '../datasets.js';
+import { embeddingParts, readRunJson, readRunLog, tfjsEmbed } from '../report/collect.js';
+import { writeReport } from '../report/html.js';
+import { recipeAugmentation } from '../report/views.js';
 import { loadRunEncoder } from '../run-dir.js';
 import { CliUsageError } from '../usage-error.js';
 import type { Command } from './command.js';
@@ -12,6 +17,8 @@ const OPTIONS = {
   temperature: { type: 'string' },
   'train-limit': { type: 'string' },
   'test-limit': { type: 'string' },
+  report: { type: 'string' },
+  'no-report': { type: 'boolean' },
 } as const;
 
 export const evaluate: Command = {
@@ -26,6 +33,8 @@ export const evaluate: Command = {
     '  --temperature <x>      kNN vote temperature (default 0.1)',
     '  --train-limit <n>      use n training images as the kNN bank / probe training set',
     '  --test-limit <n>       score n test images',
+    '  --report <file>        where report.html goes (default <run-dir>/report.html)',
+    '  --no-report            skip report.html (curves, UMAP/PCA, neighbour gallery, views)',
   ].join('\n'),
   async run(args, io) {
     const flags = parseFlags(args, OPTIONS, { positionals: 1 });
@@ -45,7 +54,7 @@ export const evaluate: Command = {
     await requirePath(path, 'run or encoder directory', 'directory');
     if (datasetFlag !== undefined) await checkDatasetFlag(datasetFlag);
 
-    await selectBackend();
+    const backend = await selectBackend();
     const { encoder, info } = await loadRunEncoder(path);
     const datasetName = datasetFlag ?? info?.dataset ?? 'mnist';
     const train = await resolveDataset(datasetName, 'train', trainLimit);
@@ -56,6 +65,33 @@ export const evaluate: Command = {
     io.out(
       `kNN accuracy ${(result.knn * 100).toFixed(2)}%  linear probe ${(result.linear * 100).toFixed(2)}%  (${train.labels.length} train / ${test.labels.length} test images, ${result.seconds.toFixed(1)} s)`,
     );
+    if (!flags.bool('no-report')) {
+      const reportFile = flags.string('report') ?? join(path, 'report.html');
+      // The run's own curves and settings (when path is a run directory) and this evaluation.
+      const runJson = info ? await readRunJson(path) : undefined;
+      await writeReport(reportFile, {
+        title: `ebm eval: ${info?.recipe ?? 'encoder'} on ${datasetName} (${path})`,
+        summary: {
+          'kNN accuracy': result.knn,
+          'linear-probe accuracy': result.linear,
+          k,
+          temperature,
+          'train / test images': `${train.labels.length} / ${test.labels.length}`,
+        },
+        settings: {
+          ...(runJson ?? {}),
+          'eval backend': `${backend.backend} (${computesOn(backend)})`,
+        },
+        ...(info ? await readRunLog(path) : {}),
+        ...(await embeddingParts({
+          embed: tfjsEmbed(encoder.model),
+          train,
+          test,
+          ...(info ? { augmentation: recipeAugmentation(info.recipe, train.imageShape) } : {}),
+        })),
+      });
+      io.out(`report: ${reportFile}`);
+    }
     encoder.model.dispose();
     return 0;
   },

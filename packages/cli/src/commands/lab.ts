@@ -1,14 +1,18 @@
+import { readFile } from 'node:fs/promises';
 import { selectBackend } from '@ebmjs/backends';
 import {
   LAB_METHOD_NAMES,
   type LabProgress,
+  labSections,
   type RunLabOptions,
   runLab,
   TOY_DATASET_NAMES,
 } from '@ebmjs/lab';
 import { RBM_METHODS } from '@ebmjs/train';
 import { numberFlag, parseFlags } from '../args.js';
-import { backendLine } from '../backend-line.js';
+import { backendLine, computesOn } from '../backend-line.js';
+import { lineChart } from '../report/curves.js';
+import { writeReport } from '../report/html.js';
 import { CliUsageError } from '../usage-error.js';
 import type { Command } from './command.js';
 
@@ -87,11 +91,17 @@ export const lab: Command = {
     const started = performance.now();
     const seconds = () => ((performance.now() - started) / 1000).toFixed(0);
     let current = '';
+    // Loss per step of every method, by chart (a toy dataset, or the RBM), for report.html.
+    const losses = new Map<string, Map<string, [number, number][]>>();
     const onProgress = (e: LabProgress) => {
       if (e.phase === 'write') {
-        io.err(`[${seconds()}s] wrote ${e.file}`);
+        if (!e.file.endsWith('report.html')) io.err(`[${seconds()}s] wrote ${e.file}`);
         return;
       }
+      const chart = e.phase === 'toy' ? e.dataset : 'rbm';
+      const byMethod = losses.get(chart) ?? new Map<string, [number, number][]>();
+      losses.set(chart, byMethod);
+      byMethod.set(e.method, [...(byMethod.get(e.method) ?? []), [e.step + 1, e.loss]]);
       // One line when a method starts, at each quarter of its steps, and when it ends.
       const what = e.phase === 'toy' ? `${e.dataset}/${e.method}` : `rbm/${e.method}`;
       const quarter = Math.max(1, Math.floor(e.steps / 4));
@@ -118,6 +128,43 @@ export const lab: Command = {
       onProgress,
     };
     const result = await runLab(options);
+    // runLab's report.html, redrawn in the report template of ebm demo/train/eval, with the
+    // loss of every method per step added.
+    const png = (path: string | undefined) => (path ? readFile(path) : undefined);
+    const energiesPng = await png(result.files.energiesPng);
+    const rbmSamplesPng = await png(result.files.rbmSamplesPng);
+    const curves = [...losses.entries()]
+      .map(([chart, byMethod]) =>
+        lineChart(
+          chart === 'rbm' ? 'RBM training loss' : `${chart}: training loss`,
+          'optimizer step',
+          [...byMethod.entries()].map(([name, points]) => ({ name, points, style: 'line' })),
+        ),
+      )
+      .join('');
+    await writeReport(result.files.reportHtml, {
+      title: 'EBM lab',
+      sections: [
+        ...(curves
+          ? [{ title: 'Training loss per step', html: `<div class="row">${curves}</div>` }]
+          : []),
+        ...labSections({
+          ...(result.toy ? { toy: result.toy } : {}),
+          ...(result.rbm ? { rbm: result.rbm } : {}),
+          backend: backend.backend,
+          ...(energiesPng ? { energiesPng } : {}),
+          ...(rbmSamplesPng ? { rbmSamplesPng } : {}),
+        }),
+      ],
+      settings: {
+        command: options.command,
+        backend: `${backend.backend} (${computesOn(backend)})`,
+        ...Object.fromEntries(
+          Object.entries(options).filter(([k]) => k !== 'command' && k !== 'onProgress'),
+        ),
+      },
+    });
+    io.err(`[${seconds()}s] wrote ${result.files.reportHtml}`);
     io.out(result.markdown);
     io.out(`lab finished in ${seconds()} s; results in ${result.out}`);
     return 0;
