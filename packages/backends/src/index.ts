@@ -24,3 +24,9 @@ export {
   wasmTrainingKernelsRegistered,
 } from './wasm-training/index.js';
 export type { WebGPUAdapterDescription } from './webgpu-node.js';
+export {
+  registerWebGPUTrainingKernels,
+  unregisterWebGPUTrainingKernels,
+  WEBGPU_TRAINING_KERNELS,
+  webgpuTrainingKernelsRegistered,
+} from './webgpu-training/index.js';

@@ -17,6 +17,7 @@ import {
 } from './wasm-training/node-threads.js';
 import { registerWasmTrainingKernels } from './wasm-training/register.js';
 import { startNodeWebGPU, type WebGPUAdapterDescription } from './webgpu-node.js';
+import { registerWebGPUTrainingKernels } from './webgpu-training/register.js';
 
 export interface SelectBackendOptions {
   /**
@@ -179,6 +180,8 @@ async function tryCandidate(
     }
     if (tf.findBackendFactory(name) === null)
       return `importing its package did not register the "${name}" backend`;
+    // Faster or cpu-consistent replacements of some tfjs-webgpu kernels (Conv2DBackpropFilter, MaxPoolGrad, ...).
+    if (candidate === 'webgpu') registerWebGPUTrainingKernels();
     let ok: boolean;
     const setThreadsCount = wasmModule?.['setThreadsCount'];
     if (

@@ -1,9 +1,19 @@
-// Runs the same computation on the cpu backend (the reference) and on wasm with ebm.js's
-// training kernels, on identical inputs, and measures how far apart the results are.
+// Runs the same computation on the cpu backend (the reference) and on the backend under test
+// (wasm with ebm.js's training kernels, or webgpu), on identical inputs, and measures how far
+// apart the results are.
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { registerWasmTrainingKernels } from '../../src/index.js';
+import { registerWasmTrainingKernels, selectBackend } from '../../src/index.js';
+
+/**
+ * The backend the suite checks: wasm, or webgpu when EBM_KERNEL_BACKEND=webgpu (set by
+ * test/webgpu-kernels.test.ts, which runs this suite in a child pointed at SwiftShader).
+ */
+export const TARGET: 'wasm' | 'webgpu' =
+  process.env['EBM_KERNEL_BACKEND'] === 'webgpu' ? 'webgpu' : 'wasm';
+/** Cases that test wasm internals (its kernels' planning, threads) run only on wasm. */
+export const onWasm = TARGET === 'wasm';
 
 export interface InputSpec {
   shape: number[];
@@ -22,7 +32,8 @@ export function setupBackends(): Promise<void> {
   ready ??= (async () => {
     registerWasmTrainingKernels();
     if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend failed');
-    if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed');
+    if (TARGET === 'webgpu') await selectBackend({ backend: 'webgpu', env: {} });
+    else if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed');
   })();
   return ready;
 }
@@ -51,7 +62,7 @@ export function values(spec: InputSpec, seed: number): Float32Array | Int32Array
 
 type Result = tf.Tensor | tf.Tensor[];
 
-/** Runs `fn` on `backend` with fresh tensors made from `data`, returning the outputs' values. */
+/** Runs `fn` on `backend` with fresh tensors made from `data`, returning the outputs' values (read with data(): webgpu in Node has no dataSync). */
 async function runOn(
   backend: string,
   specs: InputSpec[],
@@ -65,7 +76,9 @@ async function runOn(
   const outs = Array.isArray(out) ? out : [out];
   const result = {
     shapes: outs.map((t) => t.shape),
-    values: outs.map((t) => Float32Array.from(t.dataSync() as ArrayLike<number>)),
+    values: await Promise.all(
+      outs.map(async (t) => Float32Array.from((await t.data()) as ArrayLike<number>)),
+    ),
   };
   tf.dispose(outs);
   const leaked = tf.memory().numTensors - before;
@@ -75,7 +88,7 @@ async function runOn(
 }
 
 export interface Comparison {
-  /** max |wasm − cpu| / max |cpu| per output (the error measure the spec bounds by 1e-4). */
+  /** max |target − cpu| / max |cpu| per output (the error measure the spec bounds by 1e-4). */
   relErrors: number[];
   shapesMatch: boolean;
 }
@@ -88,8 +101,8 @@ export async function compareBackends(
   await setupBackends();
   const data = specs.map((s, i) => values(s, seed * 101 + i));
   const ref = await runOn('cpu', specs, data, fn);
-  const got = await runOn('wasm', specs, data, fn);
-  await tf.setBackend('wasm');
+  const got = await runOn(TARGET, specs, data, fn);
+  await tf.setBackend(TARGET);
   const shapesMatch =
     ref.shapes.length === got.shapes.length &&
     ref.shapes.every((s, i) => s.join() === got.shapes[i]!.join());
@@ -107,6 +120,30 @@ export function relativeError(got: ArrayLike<number>, ref: ArrayLike<number>): n
     scale = Math.max(scale, Math.abs(ref[i]!));
   }
   return diff / Math.max(scale, 1e-30);
+}
+
+/** Reads a tensor's values on any backend (webgpu in Node has no dataSync). */
+export async function read(t: tf.Tensor): Promise<Float32Array> {
+  return Float32Array.from((await t.data()) as ArrayLike<number>);
+}
+
+/**
+ * A fixed, non-uniform upstream gradient for y: sin(i) computed in JavaScript, so both backends
+ * get the same values (a GPU's sin of large arguments differs from Math.sin by ~1e-4).
+ */
+export function upstream(y: tf.Tensor): tf.Tensor {
+  return tf.tensor(
+    Float32Array.from({ length: y.size }, (_, i) => Math.sin(i)),
+    y.shape,
+  );
+}
+
+/** Runs `fn` in a tidy and reads its result (then disposes it). */
+export async function readTidy(fn: () => tf.Tensor): Promise<Float32Array> {
+  const t = tf.tidy(fn);
+  const v = await read(t);
+  t.dispose();
+  return v;
 }
 
 /** Runs a kernel by name (tfjs exports no op for some backprop kernels). */

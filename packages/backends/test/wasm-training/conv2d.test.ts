@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compareBackends, kernel, setupBackends } from './compare.js';
+import { compareBackends, kernel, setupBackends, TARGET, upstream } from './compare.js';
 
 type Pad = 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
 interface Case {
@@ -53,7 +53,7 @@ const attrs = (c: Case) => ({ strides: c.strides, pad: c.pad, dataFormat: 'NHWC'
 
 beforeAll(setupBackends);
 
-describe('Conv2DBackpropFilter on wasm matches the cpu backend', () => {
+describe(`Conv2DBackpropFilter on ${TARGET} matches the cpu backend`, () => {
   it.each(CASES)('$x $filter $strides $pad', async (c) => {
     const y = tf.tidy(() =>
       tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.filter) as tf.Tensor4D, c.strides, c.pad),
@@ -70,7 +70,7 @@ describe('Conv2DBackpropFilter on wasm matches the cpu backend', () => {
   });
 });
 
-describe('Conv2DBackpropInput on wasm matches the cpu backend', () => {
+describe(`Conv2DBackpropInput on ${TARGET} matches the cpu backend`, () => {
   it.each(CASES)('$x $filter $strides $pad', async (c) => {
     const y = tf.tidy(() =>
       tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(c.filter) as tf.Tensor4D, c.strides, c.pad),
@@ -91,18 +91,27 @@ describe('Conv2DBackpropInput on wasm matches the cpu backend', () => {
   });
 });
 
-describe('conv2d gradients on wasm match the cpu backend', () => {
+describe(`conv2d gradients on ${TARGET} match the cpu backend`, () => {
   it.each(CASES)('$x $filter $strides $pad', async (c) => {
     const { relErrors } = await compareBackends([{ shape: c.x }, { shape: c.filter }], (x, f) => {
       // A non-uniform upstream gradient: weight the output by a fixed pattern.
       const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => {
         const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.strides, c.pad);
-        return tf.sum(tf.mul(y, tf.sin(tf.reshape(tf.range(0, y.size), y.shape))));
+        return tf.sum(tf.mul(y, upstream(y)));
       });
       return g([x!, f!]);
     });
     expect(relErrors[0], `dx ${label(c)}`).toBeLessThanOrEqual(1e-4);
     expect(relErrors[1], `dW ${label(c)}`).toBeLessThanOrEqual(1e-4);
+  });
+
+  it.each(CASES)('forward $x $filter $strides $pad', async (c) => {
+    const { relErrors, shapesMatch } = await compareBackends(
+      [{ shape: c.x }, { shape: c.filter }],
+      (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.strides, c.pad),
+    );
+    expect(shapesMatch, label(c)).toBe(true);
+    expect(relErrors[0], label(c)).toBeLessThanOrEqual(1e-4);
   });
 
   it('conv2dTranspose (Conv2DBackpropInput as a forward op) and its gradients', async () => {

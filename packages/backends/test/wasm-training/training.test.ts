@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compareBackends, setupBackends, values } from './compare.js';
+import { compareBackends, setupBackends, TARGET, values } from './compare.js';
 import { tinyConvNet, tinyResNet18 } from './nets.js';
 
 beforeAll(setupBackends);
@@ -13,7 +13,7 @@ function lossOf(encoder: tfl.LayersModel, readout: tf.Variable, x: tf.Tensor, la
 }
 
 async function train(encoder: tfl.LayersModel, featureDim: number, inputShape: number[]) {
-  await tf.setBackend('wasm');
+  await tf.setBackend(TARGET);
   const batch = 8;
   const classes = 4;
   const x = tf.tensor(values({ shape: [batch, ...inputShape] }, 3), [batch, ...inputShape]);
@@ -31,7 +31,7 @@ async function train(encoder: tfl.LayersModel, featureDim: number, inputShape: n
       true,
       vars,
     );
-    losses.push(loss!.dataSync()[0]!);
+    losses.push((await loss!.data())[0]!);
     loss!.dispose();
     tensorsAfter.push(tf.memory().numTensors);
   }
@@ -40,7 +40,7 @@ async function train(encoder: tfl.LayersModel, featureDim: number, inputShape: n
   return { losses, tensorsAfter };
 }
 
-describe('conv nets train on the wasm backend with ebm.js kernels', () => {
+describe(`conv nets train on the ${TARGET} backend (with ebm.js kernels on wasm)`, () => {
   it('a ConvNet (3 conv-BN-ReLU blocks) : the loss falls over 20 steps, no tensor leaks', async () => {
     const net = tinyConvNet([12, 12, 3], [8, 16, 16], 1);
     const { losses, tensorsAfter } = await train(net, 16, [12, 12, 3]);
@@ -60,7 +60,7 @@ describe('conv nets train on the wasm backend with ebm.js kernels', () => {
   });
 });
 
-describe('whole-network gradients on wasm match the cpu backend', () => {
+describe(`whole-network gradients on ${TARGET} match the cpu backend`, () => {
   it('ResNet-18 (CIFAR stem, width 4): loss and every weight gradient', async () => {
     // One net, built once; its weights move between backends with the data.
     const net = tinyResNet18([8, 8, 3], 4, 20);
