@@ -7,6 +7,13 @@
 //                      [--nets conv,resnet18] [--conv-batches 256,64] [--resnet-batches 16]
 //                      [--infer-batches 64,1] [--infer-runs 20] [--threads 1,2]
 //                      [--runs 5] [--warmup 2] [--rounds 1] [--with-cpu] [--profile]
+//                      [--no-ort] [--ort-only]
+//                      [--backend wasm|webgpu]
+//
+// --backend webgpu: the train-step rows on tfjs-webgpu (Dawn in Node, bench/gpu-check.mjs's step)
+// instead of wasm and PyTorch, with the adapter in the table; a software adapter's rows (SwiftShader:
+// VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json LD_LIBRARY_PATH=/usr/lib/chromium)
+// are marked "software adapter — not a speed claim".
 //
 // Every measurement runs in a fresh process (tfjs's wasm backend starts once per process, with
 // one thread count), tfjs and PyTorch alternating config by config so both see the same machine
@@ -37,6 +44,7 @@ const { values: opt } = parseArgs({
     'with-cpu': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     python: { type: 'string', default: '/usr/bin/python3' },
+    backend: { type: 'string', default: 'wasm' },
   },
 });
 
@@ -111,6 +119,22 @@ const tfjsRun = (net, batch, backend, kernels, threads, extra = []) =>
       `--batch=${batch}`,
       `--backend=${backend}`,
       `--kernels=${kernels}`,
+      `--threads=${threads}`,
+      `--runs=${runs}`,
+      `--warmup=${warmup}`,
+      ...extra,
+    ],
+    40 * 60_000,
+  );
+
+// ebm.js's SimCLR step compiled to one ONNX graph, on onnxruntime-node (issue 17, stage 1).
+const ortTrainRun = (net, batch, threads, extra = []) =>
+  runChild(
+    process.execPath,
+    [
+      here('./ort-step.mjs'),
+      `--net=${net}`,
+      `--batch=${batch}`,
       `--threads=${threads}`,
       `--runs=${runs}`,
       `--warmup=${warmup}`,
@@ -197,7 +221,36 @@ const record = (config, r) => {
   return row;
 };
 
-if (parts.includes('train')) {
+const webgpuAdapters = [];
+if (parts.includes('train') && opt.backend === 'webgpu') {
+  for (const net of nets) {
+    for (const batch of batchesOf(net)) {
+      log(`${net} batch ${batch} on webgpu`);
+      const r = runChild(
+        process.execPath,
+        [
+          here('./gpu-check.mjs'),
+          '--child=step',
+          '--backend=webgpu',
+          `--net=${net}`,
+          `--batch=${batch}`,
+          `--runs=${runs}`,
+          `--warmup=${warmup}`,
+        ],
+        40 * 60_000,
+      );
+      const runtime = r.adapter?.software
+        ? 'tfjs-webgpu (software adapter — not a speed claim)'
+        : 'tfjs-webgpu';
+      const row = record({ part: 'train', net, batch, runtime, threads: '-' }, r);
+      if (r.adapter) {
+        row.adapter = r.adapter;
+        const a = `${r.adapter.vendor} ${r.adapter.architecture} (${r.adapter.description})${r.adapter.software ? ', software adapter — not a speed claim' : ''}`;
+        if (!webgpuAdapters.includes(a)) webgpuAdapters.push(a);
+      }
+    }
+  }
+} else if (parts.includes('train')) {
   for (const net of nets) {
     const batches = batchesOf(net);
     if (net === 'resnet18' && !batches.some((b) => b >= 64)) {
@@ -212,14 +265,23 @@ if (parts.includes('train')) {
         // the step times of all rounds are pooled before taking the median.
         const torchRuns = [];
         const tfjsRuns = [];
+        const ortRuns = [];
+        const withOrt = net === 'conv' && !opt['no-ort'];
         for (let round = 0; round < rounds; round++) {
           if (torch.available) torchRuns.push(torchRun(net, batch, threads));
           const extra = opt.profile && round === rounds - 1 ? ['--profile'] : [];
-          tfjsRuns.push(tfjsRun(net, batch, 'wasm', 'ebm', threads, extra));
+          if (withOrt) ortRuns.push(ortTrainRun(net, batch, threads, extra));
+          if (!opt['ort-only']) tfjsRuns.push(tfjsRun(net, batch, 'wasm', 'ebm', threads, extra));
         }
         if (torch.available)
           record({ part: 'train', net, batch, runtime: 'pytorch', threads }, pool(torchRuns));
-        record({ part: 'train', net, batch, runtime: 'tfjs-wasm+ebm', threads }, pool(tfjsRuns));
+        if (withOrt)
+          record(
+            { part: 'train', net, batch, runtime: 'ort-node step graph', threads },
+            pool(ortRuns),
+          );
+        if (!opt['ort-only'])
+          record({ part: 'train', net, batch, runtime: 'tfjs-wasm+ebm', threads }, pool(tfjsRuns));
       }
       // tfjs's wasm kernels with only the missing ones added (what tfjs alone would do), 1 thread.
       if (net === 'conv' && batch === Math.min(...batches)) {
@@ -293,7 +355,8 @@ if (parts.includes('serve')) {
 skipped.push(
   'tfjs-node / tfjs-node-gpu: not installable here (their install downloads libtensorflow); not measured',
 );
-skipped.push('webgl / webgpu: browser backends, not available in Node');
+if (opt.backend !== 'webgpu')
+  skipped.push('webgl: a browser backend; webgpu: run with --backend webgpu (Dawn in Node)');
 
 // ---------------------------------------------------------------- ratios and output
 for (const row of rows) {
@@ -340,6 +403,7 @@ const pad = (s, n) => String(s).padEnd(n);
 const lines = [
   `machine: ${machine.cpuModel}, ${machine.nproc} CPUs, Node ${machine.node}; load ${machine.loadAverageStart.join(' ')} → ${machine.loadAverageEnd.join(' ')}`,
   torch.available ? `PyTorch ${torch.version} (${opt.python})` : torch.note,
+  ...webgpuAdapters.map((a) => `WebGPU adapter: ${a}`),
 ];
 for (const r of rows) {
   if (r === rows.find((x) => x.part === r.part)) {
@@ -399,6 +463,18 @@ if (inferOutputs.some((r) => r.runtime !== 'pytorch')) {
   );
 }
 for (const row of rows.filter((r) => r.profile)) {
+  if (row.profile.ops) {
+    // ORT's profiler (bench/ort-step.mjs): kernel time per op type, averaged over the traced steps.
+    lines.push(
+      '',
+      `profile ${row.net}@${row.batch} ${row.runtime} ${row.threads}t (ORT profiler, ${row.profile.kernelMsPerStep} ms of kernels per step):`,
+    );
+    for (const k of row.profile.ops.slice(0, 12))
+      lines.push(
+        `  ${pad(k.name, 24)}${pad(k.msPerStep, 8)}ms  ${pad(`${(k.share * 100).toFixed(1)}%`, 8)}${k.callsPerStep} calls`,
+      );
+    continue;
+  }
   lines.push(
     '',
     `profile ${row.net}@${row.batch} ${row.runtime} ${row.threads}t (one step, ${Math.round(row.profile.stepMs)} ms):`,

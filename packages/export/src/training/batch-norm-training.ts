@@ -13,7 +13,7 @@ export interface MovingStats {
 /**
  * Turns every inference-form ONNX BatchNormalization (what the exporter writes) into the
  * training form ebm.js differentiates: a `BatchNormTraining` node over the batch statistics
- * (outputs y, mean, variance, x̂, 1/σ; lowered to standard ops by `lowerBatchNormTraining`),
+ * (outputs y, mean, variance, 1/σ; lowered to standard ops by `lowerBatchNormTraining`),
  * plus the moving-average updates of tfjs-layers (new = m·old + (1 − m)·batch, biased variance)
  * as new values. The `BatchNormTraining` node exists only between these two passes.
  */
@@ -35,7 +35,7 @@ export function useBatchStatistics(
     ];
     const eps = node.attributes['epsilon'];
     const y = node.outputs[0]!;
-    const out = ['bmean', 'bvar', 'xhat', 'inv'].map((s) => b.uniqueName(`${node.name}/${s}`));
+    const out = ['bmean', 'bvar', 'inv'].map((s) => b.uniqueName(`${node.name}/${s}`));
     const bn: IrNode = {
       name: node.name,
       opType: 'BatchNormTraining',
@@ -63,41 +63,64 @@ export function useBatchStatistics(
   return stats;
 }
 
-/** Expands each BatchNormTraining node into ReduceMean / ReduceSumSquare / elementwise ops. */
+/**
+ * x·scale + shift per channel (axis 1) in ONE pass: ONNX BatchNormalization with mean 0,
+ * variance 1 and ε = 0 is exactly that affine map, and ORT runs it as a fused kernel.
+ */
+export function channelAffine(
+  b: GraphBuilder,
+  x: string,
+  scale: string,
+  shift: string,
+  channels: number,
+): string {
+  const zeros = b.constFloat(new Array<number>(channels).fill(0), [channels]);
+  const ones = b.constFloat(new Array<number>(channels).fill(1), [channels]);
+  return b.op('BatchNormalization', [x, scale, shift, zeros, ones], undefined, {
+    epsilon: attr.float(0),
+  });
+}
+
+/**
+ * Expands each BatchNormTraining node into standard ops: the batch mean and E[x²] (two reduction
+ * passes), variance = E[x²] − mean², then ONE inference-form BatchNormalization over the batch
+ * statistics for y (ORT's fused kernel), instead of six elementwise passes.
+ */
 export function lowerBatchNormTraining(b: GraphBuilder, shapes: Map<string, number[]>): void {
   const graph = b.graph;
-  const original = graph.nodes;
   const lowered: IrNode[] = [];
-  for (const node of original) {
+  for (const node of graph.nodes) {
     if (node.opType !== 'BatchNormTraining') {
       lowered.push(node);
       continue;
     }
     graph.nodes = lowered;
     const [x, gamma, beta] = node.inputs as [string, string, string];
-    const [y, mean, variance, xhat, inv] = node.outputs as [string, string, string, string, string];
+    const [y, mean, variance, inv] = node.outputs as [string, string, string, string];
     const xs = shapes.get(x)!;
     const axes = xs.map((_, i) => i).filter((i) => i !== 1);
     const count = axes.reduce((n, a) => n * xs[a]!, 1);
-    const kept = xs.map((d, i) => (i === 1 ? d : 1));
     const eps = node.attributes['epsilon']!;
     const epsValue = eps.type === 'FLOAT' ? eps.value : 1e-5;
     const m = b.reduce('ReduceMean', x, axes, true);
-    const centred = b.op('Sub', [x, m]);
-    const v = b.op('Mul', [
-      b.reduce('ReduceSumSquare', centred, axes, true),
+    const meanSq = b.op('Mul', [
+      b.reduce('ReduceSumSquare', x, axes, true),
       b.constFloat([1 / count]),
     ]);
+    // Clamped at 0 against rounding (E[x²] − mean² can come out a hair negative).
+    const v = b.op('Max', [b.op('Sub', [meanSq, b.op('Mul', [m, m])]), b.constFloat([0])]);
     const r = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [v, b.constFloat([epsValue])])])]);
-    const h = b.op('Mul', [centred, r]);
-    const g = b.op('Reshape', [gamma, b.constInt64(kept)]);
-    const bt = b.op('Reshape', [beta, b.constInt64(kept)]);
-    const out = b.op('Add', [b.op('Mul', [h, g]), bt]);
+    const flat = b.constInt64([xs[1]!]);
+    const out = b.op(
+      'BatchNormalization',
+      [x, gamma, beta, b.op('Reshape', [m, flat]), b.op('Reshape', [v, flat])],
+      undefined,
+      { epsilon: attr.float(epsValue) },
+    );
     for (const [from, to] of [
       [m, mean],
       [v, variance],
       [r, inv],
-      [h, xhat],
       [out, y],
     ] as const) {
       const producer = lowered.find((n) => n.outputs.includes(from))!;

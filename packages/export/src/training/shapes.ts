@@ -81,6 +81,7 @@ function inferNode(
   const x = () => need(node, ins[0]);
   switch (node.opType) {
     case 'Relu':
+    case 'Sign':
     case 'Exp':
     case 'Log':
     case 'Sqrt':
@@ -114,7 +115,7 @@ function inferNode(
           .slice(2)
           .map(() => 1),
       ];
-      return [x(), c, c, x(), c];
+      return [x(), c, c, c];
     }
     case 'ReduceMean':
     case 'ReduceSum':

@@ -11,6 +11,7 @@ import { serializeModel } from '../serialize.js';
 import { EBMJS_VERSION } from '../version.js';
 import { differentiate } from './autodiff.js';
 import { lowerBatchNormTraining, useBatchStatistics } from './batch-norm-training.js';
+import { maxPoolUsesMask } from './grad-rules/max-pool.js';
 import { emitNtXent } from './nt-xent.js';
 import { emitOptimizer, type OptimizerSpec, stateSlots } from './optimizer.js';
 import { type ParameterSource, TrainingConversionContext } from './parameters.js';
