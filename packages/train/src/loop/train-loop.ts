@@ -1,4 +1,4 @@
-import { EbmError, guardGradientTape, Rng, validate } from '@ebmjs/core';
+import { EbmError, guardGradientTape, Rng, setFiniteChecks, validate } from '@ebmjs/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
@@ -321,31 +321,52 @@ async function train(
       const trainable = spec.trainable();
       const logged = logEvery > 0 && (globalStep + 1) % logEvery === 0;
       let gradNorm: number | undefined;
-      const lossTensor = guardGradientTape(() => {
-        if (ownMinimize) return optimizer.minimize(() => spec.loss(indices, rng), true, trainable)!;
-        const { value, grads } = optimizer.computeGradients(
-          () => spec.loss(indices, rng),
-          trainable,
-        );
-        try {
-          if (logged) gradNorm = globalNorm(Object.values(grads));
-          optimizer.applyGradients(
-            trainable.map((v) => ({ name: v.name, tensor: grads[v.name]! })),
+      let gradNormTensor: tf.Tensor | undefined;
+      // webgpu has no synchronous reads: the losses' input NaN scans (a dataSync each) are off
+      // during its steps; the loss itself is checked after its async read below.
+      const finiteChecks = tf.getBackend() === 'webgpu' ? setFiniteChecks(false) : undefined;
+      let lossTensor: tf.Tensor;
+      try {
+        lossTensor = guardGradientTape(() => {
+          if (ownMinimize)
+            return optimizer.minimize(() => spec.loss(indices, rng), true, trainable)!;
+          const { value, grads } = optimizer.computeGradients(
+            () => spec.loss(indices, rng),
+            trainable,
           );
-        } finally {
-          tf.dispose(grads);
-        }
-        return value;
-      });
-      const loss = lossTensor.dataSync()[0]!;
+          try {
+            if (logged) gradNormTensor = globalNorm(Object.values(grads));
+            optimizer.applyGradients(
+              trainable.map((v) => ({ name: v.name, tensor: grads[v.name]! })),
+            );
+          } finally {
+            tf.dispose(grads);
+          }
+          return value;
+        });
+      } finally {
+        if (finiteChecks !== undefined) setFiniteChecks(finiteChecks);
+      }
+      // An async read: webgpu (Dawn in Node) has no dataSync, and it does not block the tab.
+      const loss = (await lossTensor.data())[0]!;
       lossTensor.dispose();
+      if (gradNormTensor !== undefined) {
+        gradNorm = (await gradNormTensor.data())[0]!;
+        gradNormTensor.dispose();
+      }
       if (!Number.isFinite(loss)) {
         throw new EbmError(
           'NON_FINITE',
           `${spec.recipe}: the loss became ${loss} at step ${globalStep} (learning rate ${lr}); lower the learning rate.`,
         );
       }
-      spec.afterStep?.(indices, { step: globalStep, totalSteps });
+      // The recipe's own update (MoCo's queue, PIRL's memory bank) validates its tensors too.
+      const afterChecks = tf.getBackend() === 'webgpu' ? setFiniteChecks(false) : undefined;
+      try {
+        spec.afterStep?.(indices, { step: globalStep, totalSteps });
+      } finally {
+        if (afterChecks !== undefined) setFiniteChecks(afterChecks);
+      }
       lossSum += loss;
       lossCount++;
       globalStep++;
@@ -474,15 +495,12 @@ async function train(
   };
 }
 
-/** √Σ‖g‖² over all gradients, read back as one number (the tensors stay the caller's). */
-function globalNorm(grads: readonly (tf.Tensor | undefined)[]): number {
-  const norm = tf.tidy(() => {
+/** √Σ‖g‖² over all gradients as a scalar tensor, read later asynchronously (the gradients stay the caller's). */
+function globalNorm(grads: readonly (tf.Tensor | undefined)[]): tf.Tensor {
+  return tf.tidy(() => {
     const squares = grads
       .filter((g): g is tf.Tensor => g !== undefined)
       .map((g) => tf.sum(tf.square(g)));
     return squares.length === 0 ? tf.scalar(0) : tf.sqrt(tf.addN(squares));
   });
-  const value = norm.dataSync()[0]!;
-  norm.dispose();
-  return value;
 }

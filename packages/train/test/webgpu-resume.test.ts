@@ -1,0 +1,108 @@
+// A checkpoint is backend-independent: 2 SimCLR steps on webgpu, the run interrupted, resumed
+// on the cpu backend for 2 more, gives the losses and weights of the same run done all on cpu
+// (to float error). This file re-runs itself in a child vitest whose environment points Vulkan at
+// Chromium's SwiftShader before the process starts (Dawn loads libvulkan.so.1 at startup).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { selectBackend } from '@ebmjs/core';
+import { convEncoder } from '@ebmjs/models';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { augment, take, trainSimCLR } from '../src/index.js';
+import { loadMnist } from '../src/node.js';
+
+const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const inChild = process.env['EBM_WEBGPU_CHILD'] === '1';
+const self = fileURLToPath(import.meta.url);
+
+/** Runs this file in a child vitest on SwiftShader; returns the names of failed tests. */
+function runSelfOnWebGPU(): { passed: number; failed: string[]; output: string } {
+  const root = join(dirname(self), '..', '..', '..');
+  const r = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--project', '@ebmjs/train', self],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 170_000,
+      env: {
+        ...process.env,
+        EBM_WEBGPU_CHILD: '1',
+        NO_COLOR: '1',
+        FORCE_COLOR: '0',
+        EBM_BACKEND: 'webgpu',
+        VK_ICD_FILENAMES: ICD,
+        LD_LIBRARY_PATH: [dirname(ICD), process.env['LD_LIBRARY_PATH']].filter(Boolean).join(':'),
+      },
+    },
+  );
+  const output = `${r.stdout}${r.stderr}`;
+  const passed = Number(/Tests\s+(?:\d+ failed \| )?(\d+) passed/.exec(output)?.[1] ?? 0);
+  const failed = [...output.matchAll(/FAIL .*? > (.*)/g)].map((m) => m[1]!);
+  if (r.status !== 0 && failed.length === 0)
+    failed.push(`exit ${r.status}: ${output.slice(-1500)}`);
+  return { passed, failed, output };
+}
+
+const relativeError = (got: number[], ref: number[]) =>
+  Math.max(...ref.map((r, i) => Math.abs(got[i]! - r))) / Math.max(...ref.map(Math.abs), 1e-30);
+
+describe.runIf(inChild)('cross-backend resume', () => {
+  it('webgpu for epoch 1, killed, resumed on cpu for epoch 2 = all on cpu', async () => {
+    const settings = {
+      dataset: take(await loadMnist({ split: 'test' }), 8, 5),
+      epochs: 2,
+      batchSize: 4,
+      projectionDim: 8,
+      optimizer: { name: 'adam' as const, learningRate: 5e-3 },
+      seed: 6,
+      // A cheap augmentation: SwiftShader compiles each new shader in ~0.1 s.
+      augmentation: augment.horizontalFlip(),
+    };
+    const tiny = () => convEncoder({ inputShape: [28, 28, 1], channels: [4, 8], seed: 1 });
+    await tf.setBackend('cpu');
+    const straight = await trainSimCLR({ ...settings, encoder: tiny() });
+
+    await selectBackend({ env: { EBM_BACKEND: 'webgpu' } });
+    const runDir = await mkdtemp(join(tmpdir(), 'ebm-webgpu-resume-'));
+    let steps = 0;
+    await expect(
+      trainSimCLR({
+        ...settings,
+        encoder: tiny(),
+        runDir,
+        callbacks: {
+          onStepEnd: () => {
+            // Epoch 1 (2 steps) ran on webgpu and was checkpointed; stop in epoch 2.
+            if (++steps === 3) throw new Error('killed');
+          },
+        },
+      }),
+    ).rejects.toThrow('killed');
+    await tf.setBackend('cpu');
+    const resumed = await trainSimCLR({ ...settings, encoder: tiny(), runDir, resume: true });
+    expect(resumed.steps).toBe(2);
+    const [a, b] = [straight, resumed].map((r) => r.history.map((h) => h.loss));
+    expect(b).toHaveLength(2);
+    expect(relativeError(b!, a!)).toBeLessThanOrEqual(1e-4);
+    const weights = async (r: typeof straight) =>
+      (await Promise.all(r.encoder.model.getWeights().map((w) => w.data()))).flatMap((d) =>
+        Array.from(d),
+      );
+    expect(relativeError(await weights(resumed), await weights(straight))).toBeLessThanOrEqual(
+      1e-3,
+    );
+  }, 160_000);
+});
+
+describe.skipIf(inChild || !existsSync(ICD))('checkpoints across backends (SwiftShader)', () => {
+  it('a run checkpointed on webgpu resumes on cpu with the all-cpu losses (1e-4)', () => {
+    const { passed, failed } = runSelfOnWebGPU();
+    expect(failed).toEqual([]);
+    expect(passed).toBe(1);
+  }, 180_000);
+});
