@@ -153,6 +153,14 @@ describe('ebm lab', () => {
       expect(json.rbm).toBeNull();
       for (const f of ['table.md', 'energies.png', 'report.html'])
         expect((await stat(join(out, f))).size).toBeGreaterThan(100);
+      // report.html is the shared report template: the lab's tables and picture, a loss curve
+      // per dataset with one line per method, the settings and backend.
+      const html = await readFile(join(out, 'report.html'), 'utf8');
+      expect(html).toContain('<h2>Training loss per step</h2>');
+      expect(html.match(/<polyline class="series" data-name="(ml|nce)"/g)).toHaveLength(2);
+      expect(html).toContain('<h2>2-D energies: test NLL (nats)</h2>');
+      expect(html).toMatch(/<img alt="energy surfaces" [^>]*src="data:image\/png;base64,/);
+      expect(html).toMatch(/<th>backend<\/th><td>cpu/);
     } finally {
       if (env === undefined) delete process.env.EBM_BACKEND;
       else process.env.EBM_BACKEND = env;
