@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { BackendInfo } from '@ebmjs/backends';
 import { describeEncoder, type Encoder, loadEncoder } from '@ebmjs/models';
 import { writeFileAtomic } from '@ebmjs/train';
 import { CliUsageError } from './usage-error.js';
@@ -12,6 +13,38 @@ export interface RunInfo {
   config: Record<string, unknown>;
   stopReason?: string;
   seconds?: number;
+  /** What computed the run (`selectBackend()`'s answer), for `ebm inspect`. */
+  backend?: RunBackend;
+  /** The training monitors' settings (`--knn-every`, `--online-probe`), when on. */
+  monitors?: Record<string, unknown>;
+}
+
+/** The backend in run.json: the candidate chosen, the tfjs backend, where and how it computed. */
+export interface RunBackend {
+  /** `selectBackend()`'s candidate: node, node-gpu, webgpu, wasm, cpu, ... */
+  name: string;
+  /** The tfjs backend that was active (`tf.getBackend()`). */
+  tfjs: string;
+  device: 'gpu' | 'cpu';
+  /** CPU threads; null on a GPU. */
+  threads: number | null;
+  /** The WebGPU adapter, when there was one. */
+  adapter?: string;
+}
+
+export function runBackend(info: BackendInfo): RunBackend {
+  const adapter = info.adapter
+    ? [info.adapter.vendor, info.adapter.architecture, info.adapter.description]
+        .filter(Boolean)
+        .join(' ') + (info.adapter.software ? ' (software)' : '')
+    : '';
+  return {
+    name: info.candidate,
+    tfjs: info.backend,
+    device: info.device,
+    threads: info.threads,
+    ...(adapter ? { adapter } : {}),
+  };
 }
 
 export async function writeRunInfo(dir: string, info: RunInfo): Promise<void> {

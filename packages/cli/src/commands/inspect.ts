@@ -90,7 +90,10 @@ async function inspectRun(path: string): Promise<Report> {
   const epochs = files.includes('metrics.jsonl') ? await readMetrics(log) : [];
   const steps = files.includes('metrics.jsonl') ? await readStepMetrics(log) : [];
   const done = epochs.filter((e) => !e.partial);
-  const metrics = [...epochs].reverse().find((e) => e.metrics)?.metrics;
+  // The last epoch that measured something (a monitor not due leaves its record's metrics {}).
+  const metrics = [...epochs]
+    .reverse()
+    .find((e) => Object.keys(e.metrics ?? {}).length > 0)?.metrics;
   return {
     kind: 'run',
     path,
@@ -129,11 +132,19 @@ function reportLines(r: Report): string[] {
   const f = r['files'] as { checkpoint: boolean; encoder: boolean; onnx: string[] };
   return [
     `run ${r.path}: ${j(r['recipe'] ?? 'unknown recipe')} on ${j(r['dataset'] ?? 'unknown data')}`,
-    ...(r['backend'] ? [`backend: ${j(r['backend'])}`] : []),
+    ...(r['backend'] ? [`backend: ${backendText(r['backend'])}`] : []),
     ...(r['settings'] ? [`settings: ${j(r['settings'])}`] : []),
     `epochs done: ${r['epochsDone']}${r['stepsLogged'] !== null ? `, steps logged to ${r['stepsLogged']}` : ''}${r['stopReason'] ? ` (${r['stopReason']})` : ''}`,
     `last losses: ${(r['lastLosses'] as number[]).map((l) => l.toFixed(4)).join(', ') || 'none'}`,
     ...(r['accuracy'] ? [`accuracy: ${j(r['accuracy'])}`] : []),
     `files: ${[f.checkpoint && 'checkpoint/', f.encoder && 'encoder/', ...f.onnx].filter(Boolean).join(', ') || 'none'}`,
   ];
+}
+
+/** run.json's backend (`{ name, tfjs, device, threads, adapter }`) as `wasm (tfjs wasm, 2 threads)`. */
+function backendText(b: unknown): string {
+  if (b === null || typeof b !== 'object') return String(b);
+  const { name, tfjs, device, threads, adapter } = b as Record<string, unknown>;
+  const on = device === 'gpu' ? 'GPU' : `${threads} thread${threads === 1 ? '' : 's'}`;
+  return `${name} (tfjs ${tfjs}, ${on}${adapter ? `, ${adapter}` : ''})`;
 }

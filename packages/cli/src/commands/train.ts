@@ -1,14 +1,21 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { selectBackend } from '@ebmjs/backends';
-import { saveModel } from '@ebmjs/models';
+import { convEncoder, type Encoder, saveModel } from '@ebmjs/models';
 import {
+  type ImageDataset,
+  knnMonitor,
+  type Monitor,
   type OptimizerName,
+  onlineLinearProbe,
   progressBar,
   type TrainConfig,
+  type TrainingMonitors,
   type TrainResult,
+  take,
   trainBarlowTwins,
   trainBYOL,
+  trainingMonitors,
   trainMoCo,
   trainPIRL,
   trainSimCLR,
@@ -18,7 +25,7 @@ import {
 import { checkDatasetFlag, choiceFlag, numberFlag, parseFlags } from '../args.js';
 import { backendLine } from '../backend-line.js';
 import { resolveDataset } from '../datasets.js';
-import { writeRunInfo } from '../run-dir.js';
+import { runBackend, writeRunInfo } from '../run-dir.js';
 import { CliUsageError } from '../usage-error.js';
 import type { Command } from './command.js';
 
@@ -33,6 +40,8 @@ const RECIPE_FLAGS: Record<string, readonly Recipe[]> = {
   variance: ['vicreg'],
   covariance: ['vicreg'],
   lambda: ['barlow-twins'],
+  'local-crops': ['simclr', 'byol', 'simsiam', 'vicreg', 'barlow-twins'],
+  'local-size': ['simclr', 'byol', 'simsiam', 'vicreg', 'barlow-twins'],
 };
 
 const OPTIONS = {
@@ -49,6 +58,8 @@ const OPTIONS = {
   variance: { type: 'string' },
   covariance: { type: 'string' },
   lambda: { type: 'string' },
+  'local-crops': { type: 'string' },
+  'local-size': { type: 'string' },
   'warmup-epochs': { type: 'string' },
   'time-budget': { type: 'string' },
   'max-steps': { type: 'string' },
@@ -58,6 +69,10 @@ const OPTIONS = {
   config: { type: 'string' },
   'checkpoint-every-steps': { type: 'string' },
   'log-every': { type: 'string' },
+  'knn-every': { type: 'string' },
+  'online-probe': { type: 'boolean', default: false },
+  'monitor-bank': { type: 'string' },
+  'monitor-test': { type: 'string' },
   resume: { type: 'boolean', default: false },
   extend: { type: 'boolean', default: false },
 } as const;
@@ -83,6 +98,8 @@ export const train: Command = {
     '  --variance <x>            vicreg: variance weight (default 25)',
     '  --covariance <x>          vicreg: covariance weight (default 1)',
     '  --lambda <x>              barlow-twins: off-diagonal weight (default 5e-3)',
+    '  --local-crops <n>         multi-crop: 2 global + n local views (simclr, byol, simsiam, vicreg, barlow-twins)',
+    '  --local-size <px>         side of a local view (default 96/224 of the image side)',
     '  --warmup-epochs <x>       linear warm-up before the cosine decay (default 0)',
     '  --time-budget <seconds>   fit the run into this wall time (--resume completes the fitted run)',
     '  --max-steps <n>           stop after n optimizer steps (the plan stays: --resume completes it)',
@@ -92,10 +109,15 @@ export const train: Command = {
     '  --config <file.json>      options as JSON (flags override it)',
     '  --checkpoint-every-steps <n>  also checkpoint every n steps, mid-epoch (default: each epoch)',
     '  --log-every <n>           a step record (loss, lr, img/s, gradient norm) in metrics.jsonl every n steps; 0: none (default 10)',
+    '  --knn-every <n>           kNN monitor: kNN accuracy (k 200, τ 0.1, as ebm eval) every n epochs and after the last; 0: off (default 0)',
+    '  --online-probe            online linear probe: a linear head trained alongside on frozen embeddings, its test accuracy every epoch',
+    '  --monitor-bank <n>        monitors: training images as kNN bank / probe training set (default 10000; ebm eval --train-limit n)',
+    '  --monitor-test <n>        monitors: test images scored (default 2000; ebm eval --test-limit n)',
     '  --resume                  continue from <out>/checkpoint (same settings, exactly)',
     '  --extend                  with --resume: train a run for more --epochs',
     '',
     'Writes <out>/metrics.jsonl (a line per epoch, and per --log-every steps), <out>/checkpoint/, <out>/encoder/ and <out>/run.json.',
+    'Monitor numbers (knn, linearProbe: fractions, and the step measured at) go into the epoch lines and the progress line.',
     'Ctrl-C (SIGINT) writes a checkpoint and stops after the current step; --resume continues.',
   ].join('\n'),
   async run(args, io) {
@@ -148,8 +170,23 @@ export const train: Command = {
       covariance,
       lambda,
     };
+    const localCrops = numberFlag(get('local-crops', 'localCrops'), 'local-crops', {
+      integer: true,
+      min: 1,
+    });
+    const localSize = numberFlag(get('local-size', 'localSize'), 'local-size', {
+      integer: true,
+      min: 1,
+    });
+    if (localSize !== undefined && localCrops === undefined)
+      throw new CliUsageError('--local-size needs --local-crops.');
+    const flagValues: Record<string, number | undefined> = {
+      ...recipeOptions,
+      'local-crops': localCrops,
+      'local-size': localSize,
+    };
     for (const [flag, recipes] of Object.entries(RECIPE_FLAGS)) {
-      if (recipeOptions[flag] !== undefined && !recipes.includes(recipe))
+      if (flagValues[flag] !== undefined && !recipes.includes(recipe))
         throw new CliUsageError(`--${flag} applies to ${recipes.join(', ')}, not to ${recipe}.`);
     }
     const config: TrainConfig = {
@@ -183,11 +220,17 @@ export const train: Command = {
       extend: flags.bool('extend'),
     };
     if (config.extend && !config.resume) throw new CliUsageError('--extend needs --resume.');
+    const monitoring = monitorFlags(
+      get,
+      flags.bool('online-probe') || fileConfig['onlineProbe'] === true,
+    );
 
     if (out.trim() === '') throw new CliUsageError('--out must not be empty.');
     await checkDatasetFlag(datasetName);
 
-    const dataset = await resolveDataset(datasetName, 'train', limit);
+    // The whole training split once: --limit's subset and the monitors' bank both come from it.
+    const trainSplit = await resolveDataset(datasetName, 'train');
+    const dataset = limit === undefined ? trainSplit : take(trainSplit, limit, 0);
     const backend = await selectBackend();
     io.err(backendLine(backend));
     io.err(
@@ -195,6 +238,22 @@ export const train: Command = {
     );
     await mkdir(out, { recursive: true });
     config.callbacks = [progressBar()];
+    let monitors: TrainingMonitors | undefined;
+    let encoder: Encoder | undefined;
+    if (monitoring) {
+      // The monitors need the encoder while it trains: build the recipe's default one here.
+      encoder = defaultEncoder(recipe, dataset, config.seed ?? 0);
+      const test = await resolveDataset(datasetName, 'test', monitoring.test);
+      monitors = trainingMonitors(
+        encoder,
+        monitorsFor(monitoring, take(trainSplit, monitoring.bank, 0), test),
+      );
+      config.evaluate = monitors.evaluate;
+      config.callbacks = [monitors.callbacks, ...config.callbacks];
+      io.err(
+        `monitors: ${[monitoring.knnEvery > 0 && `kNN every ${monitoring.knnEvery} epoch(s)`, monitoring.onlineProbe && 'online linear probe'].filter(Boolean).join(', ')} on ${Math.min(monitoring.bank, trainSplit.labels.length)} training / ${test.labels.length} test images`,
+      );
+    }
     // The first Ctrl-C stops at the next step with a checkpoint; a second one quits at once.
     const interrupt = new AbortController();
     const onSigint = () => {
@@ -203,10 +262,18 @@ export const train: Command = {
     };
     process.once('SIGINT', onSigint);
     // Only the options given: each recipe's own defaults apply to the rest.
-    const given = Object.fromEntries(
+    const given: Record<string, unknown> = Object.fromEntries(
       Object.entries(recipeOptions).filter(([, v]) => v !== undefined),
-    ) as Record<string, number>;
-    const common = { ...config, dataset, signal: interrupt.signal, ...given };
+    );
+    if (localCrops !== undefined)
+      given['multiCrop'] = { local: localCrops, ...(localSize !== undefined ? { localSize } : {}) };
+    const common = {
+      ...config,
+      dataset,
+      signal: interrupt.signal,
+      ...given,
+      ...(encoder ? { encoder } : {}),
+    };
     let result: { encoder: { model: Parameters<typeof saveModel>[0] } } & TrainResult;
     try {
       result =
@@ -225,13 +292,22 @@ export const train: Command = {
                     : await trainBarlowTwins(common);
     } finally {
       process.off('SIGINT', onSigint);
+      monitors?.dispose();
     }
     await saveModel(result.encoder.model, join(out, 'encoder'));
     await writeRunInfo(out, {
       recipe,
       dataset: datasetName,
       imageShape: [...dataset.imageShape],
-      config: { ...config, callbacks: undefined, optimizer: config.optimizer, ...given },
+      config: {
+        ...config,
+        callbacks: undefined,
+        evaluate: undefined,
+        optimizer: config.optimizer,
+        ...given,
+      },
+      ...(monitoring ? { monitors: monitoring } : {}),
+      backend: runBackend(backend),
       stopReason: result.stopReason,
       seconds: result.seconds,
     });
@@ -260,4 +336,66 @@ async function readConfig(path: string): Promise<Record<string, unknown>> {
   } catch {
     throw new CliUsageError(`--config ${path} is not a JSON object.`);
   }
+}
+
+/** The monitor flags (--knn-every, --online-probe, --monitor-bank, --monitor-test), checked. */
+type MonitorSettings = {
+  knnEvery: number;
+  onlineProbe: boolean;
+  bank: number;
+  test: number;
+  k: number;
+  temperature: number;
+};
+
+function monitorFlags(
+  get: (flag: string, key: string) => string | undefined,
+  onlineProbe: boolean,
+): MonitorSettings | undefined {
+  const knnEvery =
+    numberFlag(get('knn-every', 'knnEvery'), 'knn-every', { integer: true, min: 0 }) ?? 0;
+  const bank = numberFlag(get('monitor-bank', 'monitorBank'), 'monitor-bank', {
+    integer: true,
+    min: 1,
+  });
+  const test = numberFlag(get('monitor-test', 'monitorTest'), 'monitor-test', {
+    integer: true,
+    min: 1,
+  });
+  if (knnEvery === 0 && !onlineProbe) {
+    if (bank !== undefined || test !== undefined)
+      throw new CliUsageError(
+        `--${bank !== undefined ? 'monitor-bank' : 'monitor-test'} sizes the monitors: it needs --knn-every n or --online-probe.`,
+      );
+    return undefined;
+  }
+  // k and τ: ebm eval's defaults, so the last kNN value is what ebm eval reports.
+  return {
+    knnEvery,
+    onlineProbe,
+    bank: bank ?? 10000,
+    test: test ?? 2000,
+    k: 200,
+    temperature: 0.1,
+  };
+}
+
+function monitorsFor(settings: MonitorSettings, bank: ImageDataset, test: ImageDataset): Monitor[] {
+  const { k, temperature } = settings;
+  return [
+    ...(settings.knnEvery > 0
+      ? [knnMonitor({ bank, test, every: settings.knnEvery, k, temperature })]
+      : []),
+    ...(settings.onlineProbe ? [onlineLinearProbe({ train: bank, test })] : []),
+  ];
+}
+
+/**
+ * The encoder each recipe builds when given none (encoderFor in @ebmjs/train; PIRL's takes
+ * any image size), with the run's seed: the same weights and fingerprint, so a run with
+ * monitors trains exactly as one without and resumes either way.
+ */
+function defaultEncoder(recipe: Recipe, dataset: ImageDataset, seed: number): Encoder {
+  const [h, w, c] = dataset.imageShape;
+  return convEncoder({ inputShape: recipe === 'pirl' ? [null, null, c] : [h, w, c], seed });
 }
