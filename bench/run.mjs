@@ -45,6 +45,9 @@ const { values: opt } = parseArgs({
     profile: { type: 'boolean', default: false },
     python: { type: 'string', default: '/usr/bin/python3' },
     backend: { type: 'string', default: 'wasm' },
+    // The onnxruntime-node rows (ebm.js's compiled training step): skip them, or run only them.
+    'no-ort': { type: 'boolean', default: false },
+    'ort-only': { type: 'boolean', default: false },
   },
 });
 
