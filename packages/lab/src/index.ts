@@ -17,6 +17,7 @@ export {
   labHtml,
   labMarkdown,
   labSections,
+  rbmSelectionMarkdown,
   rbmTableMarkdown,
   toyTableMarkdown,
 } from './lab-report.js';
@@ -49,6 +50,15 @@ export {
   type RbmProgress,
   runRbmLab,
 } from './rbm-lab.js';
+export {
+  RBM_OPTIMIZER_GRID,
+  type RbmSelection,
+  type RbmSelectionOptions,
+  type RbmSelectionProgress,
+  type RbmSelectionRow,
+  rbmValidationSplit,
+  selectRbmOptimizers,
+} from './rbm-select.js';
 export { type LabProgress, type LabResult, type RunLabOptions, runLab } from './run-lab.js';
 export {
   logBesselI0,

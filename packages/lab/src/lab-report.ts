@@ -1,4 +1,6 @@
+import type { OptimizerConfig } from '@ebmjs/train';
 import type { RbmLabTable } from './rbm-lab.js';
+import type { RbmSelection } from './rbm-select.js';
 import type { ToyLabTable } from './toy-lab.js';
 
 const f3 = (x: number) => x.toFixed(3);
@@ -36,12 +38,12 @@ export function toySettingsMarkdown(table: ToyLabTable): string {
   return lines.join('\n');
 }
 
+const optimizerName = (o: OptimizerConfig) =>
+  `${o.name === 'sgd' ? `SGD momentum ${o.momentum ?? 0.9}` : o.name} at ${o.learningRate}`;
+
 function optimizerList(rbm: RbmLabTable): string {
   return Object.entries(rbm.optimizers)
-    .map(
-      ([m, o]) =>
-        `${m}: ${o!.name === 'sgd' ? `SGD momentum ${o!.momentum ?? 0.9}` : o!.name} at ${o!.learningRate}`,
-    )
+    .map(([m, o]) => `${m}: ${optimizerName(o!)}`)
     .join(', ');
 }
 
@@ -53,6 +55,21 @@ export function rbmTableMarkdown(table: RbmLabTable): string {
   for (const r of table.rows) {
     lines.push(
       `| ${r.title} | ${r.pseudoLogLikelihood.toFixed(2)} | ${r.sklearnScore.toFixed(2)} | ${r.reconstructionError.toFixed(4)} | ${r.seconds.toFixed(0)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The validation selection of the RBM optimizers: every candidate and its validation PLL. */
+export function rbmSelectionMarkdown(selection: RbmSelection): string {
+  const lines = [
+    '| method | optimizer | validation pseudo-log-likelihood (exact, nats/image) | chosen |',
+    '|---|---|---|---|',
+  ];
+  for (const r of selection.rows) {
+    const chosen = selection.best[r.method] === r.optimizer ? '✓' : '';
+    lines.push(
+      `| ${r.method} | ${optimizerName(r.optimizer)} | ${r.validationPll.toFixed(2)} | ${chosen} |`,
     );
   }
   return lines.join('\n');
@@ -98,6 +115,17 @@ export function labMarkdown({ toy, rbm, backend, command }: LabMarkdownInput): s
       rbmTableMarkdown(rbm),
       '',
     );
+    if (rbm.selection) {
+      const sel = rbm.selection;
+      parts.push(
+        `Optimizers chosen on ${sel.validationSize} validation images held out of the training set ` +
+          `(each candidate: ${sel.numHidden} hidden units, ${sel.steps} steps, batch ${sel.batchSize}, ` +
+          `${sel.trainSize} of the remaining training images; no test image is used):`,
+        '',
+        rbmSelectionMarkdown(sel),
+        '',
+      );
+    }
   }
   return parts.join('\n');
 }
