@@ -132,6 +132,26 @@ describe('report.html', () => {
     expect(html).not.toContain('monitor-curve');
   });
 
+  it('draws 200,000 step records (more than a call takes arguments) and a single epoch', () => {
+    const steps = Array.from({ length: 200_000 }, (_, i) => ({
+      type: 'step' as const,
+      step: i + 1,
+      epoch: Math.floor(i / 1000),
+      loss: 1 / (i + 1),
+      learningRate: 1e-3,
+      imagesPerSecond: 1,
+    }));
+    expect(renderReport({ title: 't', steps })).toMatch(/id="loss-curve"[^>]*data-points="200000"/);
+    // One epoch, lr 3e-4: the axis stays positive around the value.
+    const one = renderReport({
+      title: 't',
+      history: [{ epoch: 0, loss: 4, learningRate: 3e-4, imagesPerSecond: 1, seconds: 1 }],
+    });
+    const lr = one.match(/id="lr-curve"[\s\S]*?<\/svg>/)![0];
+    expect(lr).toContain('>2.70e-4</text>');
+    expect(lr).toContain('>3.30e-4</text>');
+  });
+
   it('the gallery neighbours are the brute-force cosine top 5', () => {
     const rng = new Rng(3);
     const d = 16;

@@ -130,6 +130,8 @@ export const demo: Command = {
           runDir: out,
           epochs,
           embed: tfjsEmbed(encoder.model),
+          // A smaller gallery bank while training: the report should not eat the budget.
+          bankCount: 2000,
           onError: (error) => log(`  note: report.html not updated: ${String(error)}`),
         }),
       ],

@@ -29,11 +29,17 @@ export function lineChart(
   }));
   const all = clean.flatMap((s) => s.points);
   if (all.length === 0) return '';
-  let [xlo, xhi] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
-  let [ylo, yhi] = [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))];
+  // Loops, not Math.min(...xs): a long run has more step records than a call takes arguments.
+  let [xlo, xhi, ylo, yhi] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (const [a, b] of all) {
+    [xlo, xhi, ylo, yhi] = [Math.min(xlo, a), Math.max(xhi, a), Math.min(ylo, b), Math.max(yhi, b)];
+  }
   if (xhi - xlo < 1e-12) [xlo, xhi] = [xlo - 1, xhi + 1];
-  if (yhi - ylo < 1e-12)
-    [ylo, yhi] = [ylo - Math.abs(ylo) * 0.1 - 1e-3, yhi + Math.abs(yhi) * 0.1 + 1e-3];
+  // One value (a single epoch): a band of ±10% around it, so the axis keeps its sign.
+  if (yhi - ylo < 1e-12) {
+    const pad = Math.abs(ylo) * 0.1 || 1;
+    [ylo, yhi] = [ylo - pad, yhi + pad];
+  }
   const x = (v: number) => PAD.l + ((v - xlo) / (xhi - xlo)) * (W - PAD.l - PAD.r);
   const y = (v: number) => PAD.t + (1 - (v - ylo) / (yhi - ylo)) * (H - PAD.t - PAD.b);
   // Small values (learning rates) in exponent form, so the tick labels fit the margin.
@@ -86,9 +92,10 @@ export function lineChart(
 function epochX(steps: readonly StepRecord[]): (epoch: number) => number {
   const last = new Map<number, number>();
   for (const s of steps) last.set(s.epoch, Math.max(last.get(s.epoch) ?? 0, s.step));
-  const perEpoch = steps.length
-    ? Math.max(...steps.map((s) => s.step)) / (Math.max(...steps.map((s) => s.epoch)) + 1)
-    : 1;
+  let [lastStep, lastEpoch] = [0, 0];
+  for (const s of steps)
+    [lastStep, lastEpoch] = [Math.max(lastStep, s.step), Math.max(lastEpoch, s.epoch)];
+  const perEpoch = steps.length ? lastStep / (lastEpoch + 1) : 1;
   return (epoch) => last.get(epoch) ?? (epoch + 1) * perEpoch;
 }
 
