@@ -5,6 +5,11 @@ export * from './datasets/index.js';
 export * from './eval/index.js';
 export type { CheckpointContent, LoadedCheckpoint, Saveable } from './loop/checkpoint.js';
 export type { TrainConfig, TrainResult } from './loop/config.js';
+export {
+  type MPerClassSamplerOptions,
+  mPerClassSampler,
+  type SamplerOption,
+} from './loop/sampler.js';
 export { type LoopSpec, runTrainingLoop } from './loop/train-loop.js';
 export * from './optim/index.js';
 export * from './progress/index.js';
@@ -16,6 +21,7 @@ export {
 export { type BYOLConfig, type BYOLResult, trainBYOL } from './recipes/byol.js';
 export { type TrainDAEConfig, type TrainDAEResult, trainDAE } from './recipes/dae.js';
 export { type MoCoConfig, type MoCoResult, trainMoCo } from './recipes/moco.js';
+export { type MultiCropOptions, multiCropPairs } from './recipes/multi-crop.js';
 export { type PIRLConfig, type PIRLResult, trainPIRL } from './recipes/pirl.js';
 export {
   RBM_METHODS,

@@ -14,12 +14,16 @@ export interface AffineBox {
 
 /**
  * Resamples every image of the batch from its box (bilinear, zeros outside), rotated by its
- * angle, into an output of the same size: crop, resize and rotation in one
- * `tf.image.transform` call. Transform maps each output pixel (x, y) to the input point
+ * angle, into an output of the same size (or `outputSize` [height, width]: multi-crop's smaller
+ * local views): crop, resize and rotation in one `tf.image.transform` call. Transform maps each output pixel (x, y) to the input point
  * (a0·x + a1·y + a2, b0·x + b1·y + b2).
  */
-export function affineResample(images: tf.Tensor4D, boxes: readonly AffineBox[]): tf.Tensor4D {
-  const [, h, w] = images.shape;
+export function affineResample(
+  images: tf.Tensor4D,
+  boxes: readonly AffineBox[],
+  outputSize?: readonly [number, number],
+): tf.Tensor4D {
+  const [h, w] = outputSize ?? [images.shape[1], images.shape[2]];
   const ox = (w - 1) / 2;
   const oy = (h - 1) / 2;
   const params = new Float32Array(boxes.length * 8);
@@ -41,7 +45,9 @@ export function affineResample(images: tf.Tensor4D, boxes: readonly AffineBox[])
     const transforms = tf.tensor2d(params, [boxes.length, 8]);
     // 'nearest' fill: float32 rounding can put an edge pixel's sample a hair outside the image,
     // where 'constant' would zero it.
-    const run = (x: tf.Tensor4D, t: tf.Tensor2D) => tf.image.transform(x, t, 'bilinear', 'nearest');
+    const shape = outputSize ? ([h, w] as [number, number]) : undefined;
+    const run = (x: tf.Tensor4D, t: tf.Tensor2D) =>
+      tf.image.transform(x, t, 'bilinear', 'nearest', 0, shape);
     // tfjs-backend-cpu 4.22's Transform returns after the first image of a batch (the rest
     // stay zero), so on cpu each image is transformed on its own.
     if (tf.getBackend() !== 'cpu' || boxes.length === 1) return run(images, transforms);

@@ -1,4 +1,4 @@
-import type { Rng } from '@ebmjs/core';
+import { type Rng, validate } from '@ebmjs/core';
 import { type AffineBox, affineResample } from './affine.js';
 import { type Augmentation, assertImages, assertRange, uniform } from './augmentation.js';
 
@@ -9,11 +9,14 @@ export interface RandomResizedCropOptions {
   ratio?: readonly [number, number];
   /** Also rotate each crop by a uniform angle in [−degrees, degrees]. Default 0. */
   degrees?: number;
+  /** Side of the square output in pixels (torchvision's `size`). Default: the input's size. */
+  size?: number;
 }
 
 /**
  * Inception-style random resized crop (as torchvision's RandomResizedCrop): each image gets a
- * box of random area and aspect ratio at a random place, resized back to the input size.
+ * box of random area and aspect ratio at a random place, resized back to the input size (or to
+ * `size`).
  * With `degrees` it becomes the random affine crop used for digits.
  */
 export function randomResizedCrop(options: RandomResizedCropOptions = {}): Augmentation {
@@ -23,13 +26,16 @@ export function randomResizedCrop(options: RandomResizedCropOptions = {}): Augme
   assertRange(scale, 'randomResizedCrop: scale', 0);
   assertRange(ratio, 'randomResizedCrop: ratio', 0);
   assertRange([0, degrees], 'randomResizedCrop: degrees', 0);
+  const size = options.size;
+  if (size !== undefined)
+    validate.assertNumber(size, 'randomResizedCrop: size', { min: 1, integer: true });
   return (images, rng) => {
     assertImages(images, 'randomResizedCrop');
     const [n, h, w] = images.shape;
     const boxes = Array.from({ length: n }, () =>
       sampleBox(rng, h, w, scale, ratio, (uniform(rng, -degrees, degrees) * Math.PI) / 180),
     );
-    return affineResample(images, boxes);
+    return affineResample(images, boxes, size === undefined ? undefined : [size, size]);
   };
 }
 

@@ -2,6 +2,7 @@ import type { OptionDefaults } from '@ebmjs/contract';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerConfig } from '../optim/create-optimizer.js';
 import type { EpochRecord, TrainingCallbacks } from '../progress/events.js';
+import type { SamplerOption } from './sampler.js';
 
 /** Options every recipe shares. */
 export interface TrainConfig {
@@ -9,6 +10,13 @@ export interface TrainConfig {
   epochs?: number;
   /** Images per step (each gives several views). Default 256. */
   batchSize?: number;
+  /**
+   * How the loop orders the data into batches. 'random' (default): a seeded shuffle per epoch.
+   * `{ mPerClass: m }`: `mPerClassSampler`, m rows of each of batchSize / m classes a batch
+   * (pytorch-metric-learning's MPerClassSampler), for labelled losses; it needs a recipe that
+   * hands the loop its labels (`LoopSpec.labels`). Either replays exactly on resume.
+   */
+  sampler?: SamplerOption;
   /** An optimizer config or a ready tfjs optimizer. Default Adam, learning rate 1e-3. */
   optimizer?: OptimizerConfig | tf.Optimizer;
   /** Linear warm-up, in epochs (fractions allowed), before the cosine decay. Default 0. */
@@ -75,6 +83,7 @@ export interface TrainConfig {
 export const TRAIN_CONFIG_KEYS: OptionDefaults<TrainConfig> = {
   epochs: undefined,
   batchSize: undefined,
+  sampler: undefined,
   optimizer: undefined,
   warmupEpochs: undefined,
   schedule: undefined,

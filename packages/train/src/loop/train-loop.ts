@@ -8,7 +8,7 @@ import {
   resumeMetrics,
   saveCheckpoint,
 } from '#node-io';
-import { batchCount, batchIndices } from '../datasets/dataset.js';
+import { batchCount } from '../datasets/dataset.js';
 import {
   createOptimizer,
   type OptimizerConfig,
@@ -23,6 +23,7 @@ import {
   fingerprintMismatch,
   optimizerFingerprint,
 } from './fingerprint.js';
+import { checkSampler, epochBatches, mPerClassSampler } from './sampler.js';
 
 /** What a recipe hands the loop. */
 export interface LoopSpec {
@@ -30,6 +31,11 @@ export interface LoopSpec {
   /** Name used in messages ("trainSimCLR"). */
   recipe: string;
   datasetSize: number;
+  /**
+   * The dataset's class labels, from a recipe that trains on them: what `sampler:
+   * { mPerClass }` draws its batches by. Self-supervised recipes leave it unset.
+   */
+  labels?: ArrayLike<number>;
   /** Images that pass through the encoder per dataset image in one step (views), for img/s. */
   viewsPerImage: number;
   /** Variables the optimizer updates, in a fixed order. */
@@ -103,6 +109,11 @@ export async function runTrainingLoop(spec: LoopSpec): Promise<TrainResult> {
       `${spec.recipe}: batchSize ${batchSize} is larger than the dataset (${spec.datasetSize} images).`,
     );
   }
+  checkSampler(config.sampler, spec.recipe, spec.labels);
+  if (config.sampler !== undefined && config.sampler !== 'random') {
+    // Refuses impossible settings (batchSize % m, too few classes) before any step.
+    mPerClassSampler({ labels: spec.labels!, m: config.sampler.mPerClass, batchSize, batches: 0 });
+  }
   if (config.resume && !config.runDir)
     throw new EbmError('INVALID_ARGUMENT', `${spec.recipe}: resume needs runDir.`);
   // Browsers have no file system (#node-io's browser variant): refuse runDir before any step.
@@ -167,6 +178,10 @@ async function train(
     schedule: config.schedule ?? 'cosine',
     warmupEpochs: config.warmupEpochs ?? 0,
     minLr: config.minLr ?? 0,
+    // Recorded only when set, so checkpoints written before the option still resume.
+    ...(config.sampler !== undefined && config.sampler !== 'random'
+      ? { sampler: { mPerClass: config.sampler.mPerClass } }
+      : {}),
   };
 
   const callbacks: TrainingCallbacks[] = [config.callbacks ?? []].flat() as TrainingCallbacks[];
@@ -307,10 +322,11 @@ async function train(
     if (stopped) break;
     const epochStart = performance.now();
     let position = 0;
-    for (const indices of batchIndices(spec.datasetSize, {
+    for (const indices of epochBatches(config.sampler, {
+      size: spec.datasetSize,
+      labels: spec.labels,
       batchSize,
       seed: seed * 1000 + epoch,
-      dropLast: true,
     })) {
       if (position++ < epochStep) continue; // done before the checkpoint this run resumed
       if (globalStep >= totalSteps) break;

@@ -5,6 +5,7 @@ import type { Augmentation } from '../augment/augmentation.js';
 import type { ImageDataset } from '../datasets/dataset.js';
 import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
 import { trainJointEmbedding } from './joint-embedding.js';
+import type { MultiCropOptions } from './multi-crop.js';
 import { assertImageDataset } from './shared.js';
 
 export interface BarlowTwinsConfig extends TrainConfig {
@@ -21,6 +22,8 @@ export interface BarlowTwinsConfig extends TrainConfig {
   lambda?: number;
   /** Default: `augment.presets.simclr` for the dataset's channels and size. */
   augmentation?: Augmentation;
+  /** SwAV/DINO multi-crop views instead of two (see `MultiCropOptions`). Default: two views. */
+  multiCrop?: MultiCropOptions;
 }
 
 export interface BarlowTwinsResult extends TrainResult {
@@ -42,6 +45,7 @@ export async function trainBarlowTwins(given: BarlowTwinsConfig): Promise<Barlow
     hiddenDim: undefined,
     lambda: 5e-3,
     augmentation: undefined,
+    multiCrop: undefined,
     ...TRAIN_CONFIG_KEYS,
   });
   assertImageDataset(config.dataset, 'trainBarlowTwins');

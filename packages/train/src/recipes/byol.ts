@@ -1,26 +1,20 @@
 import { resolveOptions } from '@ebmjs/contract';
 import { type Rng, untaped } from '@ebmjs/core';
 import { negativeCosine } from '@ebmjs/losses';
-import {
-  type Encoder,
-  type Head,
-  MomentumEncoder,
-  predictionHead,
-  projectionHead,
-} from '@ebmjs/models';
+import { type Encoder, type Head, MomentumEncoder } from '@ebmjs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Augmentation } from '../augment/augmentation.js';
-import * as presets from '../augment/presets.js';
 import { datasetSize, type ImageDataset } from '../datasets/dataset.js';
 import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
 import {
-  assertImageDataset,
-  augmentationFingerprint,
-  encoderFor,
-  modelFingerprint,
-  trainableVariables,
-} from './shared.js';
+  type MultiCropOptions,
+  multiCropFor,
+  multiCropLoss,
+  multiCropViews,
+} from './multi-crop.js';
+import { assertImageDataset, augmentationFingerprint, modelFingerprint } from './shared.js';
+import { predictorNetworks } from './two-view-networks.js';
 import { cosineMomentum, twoViews } from './two-views.js';
 
 export interface BYOLConfig extends TrainConfig {
@@ -45,6 +39,8 @@ export interface BYOLConfig extends TrainConfig {
   momentum?: number;
   /** Default: `augment.presets.simclr` for the dataset's channels and size. */
   augmentation?: Augmentation;
+  /** SwAV/DINO multi-crop views instead of two (see `MultiCropOptions`). Default: two views. */
+  multiCrop?: MultiCropOptions;
 }
 
 export interface BYOLResult extends TrainResult {
@@ -77,48 +73,39 @@ export async function trainBYOL(given: BYOLConfig): Promise<BYOLResult> {
     predictorHiddenDim: 512,
     momentum: 0.99,
     augmentation: undefined,
+    multiCrop: undefined,
     ...TRAIN_CONFIG_KEYS,
   });
   assertImageDataset(config.dataset, 'trainBYOL');
   const { dataset, projectionDim, hiddenDim, predictorHiddenDim, momentum } = config;
   const seed = config.seed ?? 0;
-  const encoder = encoderFor(dataset, config.encoder, seed, 'trainBYOL');
-  const projector =
-    config.projector ??
-    projectionHead({
-      inputDim: encoder.embeddingDim,
-      hiddenDim,
-      outputDim: projectionDim,
-      seed: seed + 1,
-      name: 'projector',
-    });
-  const predictor =
-    config.predictor ??
-    predictionHead({
-      inputDim: projector.outputDim,
-      hiddenDim: predictorHiddenDim,
-      seed: seed + 2,
-      name: 'predictor',
-    });
-  const [h, , c] = dataset.imageShape;
-  const pipeline = config.augmentation ?? presets.simclr({ channels: c, size: h });
+  const net = predictorNetworks(config, 'trainBYOL', {
+    projectionDim,
+    hiddenDim,
+    predictorHiddenDim,
+  });
+  const { encoder, projector, predictor, pipeline } = net;
+  const crop = multiCropFor(config.multiCrop, dataset, config.augmentation, encoder, 'trainBYOL');
   // The constructor checks the momentum; each update passes the scheduled value.
   const target = new MomentumEncoder([encoder.model, projector.model], { momentum });
   const d = negativeCosine();
-  const trainable = trainableVariables(encoder.model, projector.model, predictor.model);
-  const online = (x: tf.Tensor) => {
-    const y = encoder.model.apply(x, { training: true }) as tf.Tensor;
-    const z = projector.model.apply(y, { training: true }) as tf.Tensor;
-    return predictor.model.apply(z, { training: true }) as tf.Tensor2D;
-  };
+  const online = (x: tf.Tensor) => net.predict(net.project(x));
 
   const result = await runTrainingLoop({
     config,
     recipe: 'trainBYOL',
     datasetSize: datasetSize(dataset),
-    viewsPerImage: 2,
-    trainable: () => trainable,
+    viewsPerImage: crop ? crop.global + crop.local : 2,
+    trainable: () => net.trainable,
     loss: (indices: Int32Array, rng: Rng) => {
+      if (crop) {
+        // The target sees the global views only; the online network predicts it from every view.
+        const { global, local } = multiCropViews(dataset, indices, crop, rng);
+        const views = [...global, ...local];
+        const targets = global.map((x) => untaped(() => target.applyTraining(x)) as tf.Tensor2D);
+        const predictions = views.map(online);
+        return multiCropLoss(crop.global, views.length, (g, v) => d(predictions[v]!, targets[g]!));
+      }
       const [x1, x2] = twoViews(dataset, indices, pipeline, rng);
       const t1 = untaped(() => target.applyTraining(x1)) as tf.Tensor2D;
       const t2 = untaped(() => target.applyTraining(x2)) as tf.Tensor2D;
@@ -147,6 +134,7 @@ export async function trainBYOL(given: BYOLConfig): Promise<BYOLResult> {
       dataset: dataset.name,
       model: modelFingerprint(encoder.model, projector.model, predictor.model),
       augmentation: augmentationFingerprint(config.augmentation, 'simclr'),
+      ...(crop ? { multiCrop: crop.fingerprint } : {}),
     },
   });
   return { ...result, encoder, projector, predictor, target };

@@ -1,18 +1,18 @@
 import type { Rng } from '@ebmjs/core';
 import type { TwoViewLoss } from '@ebmjs/losses';
-import { type Encoder, type Head, projectionHead } from '@ebmjs/models';
-import type * as tf from '@tensorflow/tfjs-core';
+import type { Encoder, Head } from '@ebmjs/models';
 import type { Augmentation } from '../augment/augmentation.js';
-import * as presets from '../augment/presets.js';
 import { datasetSize, type ImageDataset } from '../datasets/dataset.js';
 import type { TrainConfig, TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
 import {
-  augmentationFingerprint,
-  encoderFor,
-  modelFingerprint,
-  trainableVariables,
-} from './shared.js';
+  type MultiCropOptions,
+  multiCropFor,
+  multiCropLoss,
+  multiCropViews,
+} from './multi-crop.js';
+import { augmentationFingerprint, modelFingerprint, trainableVariables } from './shared.js';
+import { projectedEncoder } from './two-view-networks.js';
 import { twoViews } from './two-views.js';
 
 /** What VICReg and Barlow Twins share: two views, one encoder and projector, a loss of (z1, z2). */
@@ -25,6 +25,7 @@ export interface JointEmbeddingSpec {
     encoder?: Encoder;
     projector?: Head;
     augmentation?: Augmentation;
+    multiCrop?: MultiCropOptions;
   };
   projectionDim: number;
   hiddenDim: number;
@@ -37,7 +38,8 @@ export interface JointEmbeddingSpec {
 
 /**
  * Trains encoder + projector ("expander") on a loss of the two views' projections, each view
- * through the networks on its own (BatchNorm normalises each view's batch, as both references).
+ * through the networks on its own (BatchNorm normalises each view's batch, as both references);
+ * with `multiCrop`, the loss is averaged over `multiCropPairs` as loss(z_g, z_v).
  */
 export async function trainJointEmbedding(
   spec: JointEmbeddingSpec,
@@ -45,32 +47,26 @@ export async function trainJointEmbedding(
   const { config, projectionDim, hiddenDim, depth, recipe } = spec;
   const { dataset } = config;
   const seed = config.seed ?? 0;
-  const encoder = encoderFor(dataset, config.encoder, seed, recipe);
-  const projector =
-    config.projector ??
-    projectionHead({
-      inputDim: encoder.embeddingDim,
-      hiddenDim,
-      outputDim: projectionDim,
-      depth,
-      seed: seed + 1,
-      name: 'projector',
-    });
-  const [h, , c] = dataset.imageShape;
-  const pipeline = config.augmentation ?? presets.simclr({ channels: c, size: h });
+  const { encoder, projector, pipeline, project } = projectedEncoder(config, recipe, {
+    projectionDim,
+    hiddenDim,
+    depth,
+  });
+  const crop = multiCropFor(config.multiCrop, dataset, config.augmentation, encoder, recipe);
   const trainable = trainableVariables(encoder.model, projector.model);
-  const project = (x: tf.Tensor) =>
-    projector.model.apply(encoder.model.apply(x, { training: true }), {
-      training: true,
-    }) as tf.Tensor2D;
 
   const result = await runTrainingLoop({
     config,
     recipe,
     datasetSize: datasetSize(dataset),
-    viewsPerImage: 2,
+    viewsPerImage: crop ? crop.global + crop.local : 2,
     trainable: () => trainable,
     loss: (indices: Int32Array, rng: Rng) => {
+      if (crop) {
+        const { global, local } = multiCropViews(dataset, indices, crop, rng);
+        const z = [...global, ...local].map(project);
+        return multiCropLoss(crop.global, z.length, (g, v) => spec.loss(z[g]!, z[v]!));
+      }
       const [x1, x2] = twoViews(dataset, indices, pipeline, rng);
       return spec.loss(project(x1), project(x2));
     },
@@ -86,6 +82,7 @@ export async function trainJointEmbedding(
       dataset: dataset.name,
       model: modelFingerprint(encoder.model, projector.model),
       augmentation: augmentationFingerprint(config.augmentation, 'simclr'),
+      ...(crop ? { multiCrop: crop.fingerprint } : {}),
     },
   });
   return { ...result, encoder, projector };

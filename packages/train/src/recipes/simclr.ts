@@ -9,6 +9,12 @@ import { datasetSize, type ImageDataset, imageBatch } from '../datasets/dataset.
 import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
 import {
+  type MultiCropOptions,
+  multiCropFor,
+  multiCropLoss,
+  multiCropViews,
+} from './multi-crop.js';
+import {
   assertImageDataset,
   augmentationFingerprint,
   encoderFor,
@@ -27,6 +33,8 @@ export interface SimCLRConfig extends TrainConfig {
   temperature?: number;
   /** Default: `augment.presets.simclr` for the dataset's channels and size. */
   augmentation?: Augmentation;
+  /** SwAV/DINO multi-crop views instead of two (see `MultiCropOptions`). Default: two views. */
+  multiCrop?: MultiCropOptions;
 }
 
 export interface SimCLRResult extends TrainResult {
@@ -46,6 +54,7 @@ export async function trainSimCLR(given: SimCLRConfig): Promise<SimCLRResult> {
     projectionDim: 128,
     temperature: 0.5,
     augmentation: undefined,
+    multiCrop: undefined,
     ...TRAIN_CONFIG_KEYS,
   });
   assertImageDataset(config.dataset, 'trainSimCLR');
@@ -57,6 +66,7 @@ export async function trainSimCLR(given: SimCLRConfig): Promise<SimCLRResult> {
     projectionHead({ inputDim: encoder.embeddingDim, outputDim: projectionDim, seed: seed + 1 });
   const [h, , c] = dataset.imageShape;
   const pipeline = config.augmentation ?? presets.simclr({ channels: c, size: h });
+  const crop = multiCropFor(config.multiCrop, dataset, config.augmentation, encoder, 'trainSimCLR');
   const loss = ntXent({ temperature });
   const trainable = trainableVariables(encoder.model, head.model);
 
@@ -64,9 +74,22 @@ export async function trainSimCLR(given: SimCLRConfig): Promise<SimCLRResult> {
     config,
     recipe: 'trainSimCLR',
     datasetSize: datasetSize(dataset),
-    viewsPerImage: 2,
+    viewsPerImage: crop ? crop.global + crop.local : 2,
     trainable: () => trainable,
     loss: (indices: Int32Array, rng: Rng) => {
+      if (crop) {
+        // As the two-view step, the views of one size share a forward pass (and BatchNorm
+        // statistics): the globals in one, the locals in another.
+        const { global, local } = multiCropViews(dataset, indices, crop, rng);
+        const z = [global, local]
+          .filter((group) => group.length > 0)
+          .flatMap((group) => {
+            const features = encoder.model.apply(tf.concat(group, 0), { training: true });
+            const out = head.model.apply(features as tf.Tensor, { training: true }) as tf.Tensor2D;
+            return tf.split(out, group.length, 0) as tf.Tensor2D[];
+          });
+        return multiCropLoss(crop.global, z.length, (g, v) => loss(z[g]!, z[v]!));
+      }
       // Augmentation is data preparation: keep it off the gradient tape.
       const views = untaped(() =>
         tf.tidy(() => {
@@ -90,6 +113,7 @@ export async function trainSimCLR(given: SimCLRConfig): Promise<SimCLRResult> {
       dataset: dataset.name,
       model: modelFingerprint(encoder.model, head.model),
       augmentation: augmentationFingerprint(config.augmentation, 'simclr'),
+      ...(crop ? { multiCrop: crop.fingerprint } : {}),
     },
   });
   return { ...result, encoder, head };

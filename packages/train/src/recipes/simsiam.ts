@@ -1,20 +1,20 @@
 import { resolveOptions } from '@ebmjs/contract';
 import type { Rng } from '@ebmjs/core';
 import { negativeCosine } from '@ebmjs/losses';
-import { type Encoder, type Head, predictionHead, projectionHead } from '@ebmjs/models';
+import type { Encoder, Head } from '@ebmjs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Augmentation } from '../augment/augmentation.js';
-import * as presets from '../augment/presets.js';
 import { datasetSize, type ImageDataset } from '../datasets/dataset.js';
 import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
 import {
-  assertImageDataset,
-  augmentationFingerprint,
-  encoderFor,
-  modelFingerprint,
-  trainableVariables,
-} from './shared.js';
+  type MultiCropOptions,
+  multiCropFor,
+  multiCropLoss,
+  multiCropViews,
+} from './multi-crop.js';
+import { assertImageDataset, augmentationFingerprint, modelFingerprint } from './shared.js';
+import { predictorNetworks } from './two-view-networks.js';
 import { twoViews } from './two-views.js';
 
 export interface SimSiamConfig extends TrainConfig {
@@ -33,6 +33,8 @@ export interface SimSiamConfig extends TrainConfig {
   predictorHiddenDim?: number;
   /** Default: `augment.presets.simclr` for the dataset's channels and size. */
   augmentation?: Augmentation;
+  /** SwAV/DINO multi-crop views instead of two (see `MultiCropOptions`). Default: two views. */
+  multiCrop?: MultiCropOptions;
 }
 
 export interface SimSiamResult extends TrainResult {
@@ -58,46 +60,41 @@ export async function trainSimSiam(given: SimSiamConfig): Promise<SimSiamResult>
     hiddenDim: 256,
     predictorHiddenDim: 64,
     augmentation: undefined,
+    multiCrop: undefined,
     ...TRAIN_CONFIG_KEYS,
   });
   assertImageDataset(config.dataset, 'trainSimSiam');
   const { dataset, projectionDim, hiddenDim, predictorHiddenDim } = config;
   const seed = config.seed ?? 0;
-  const encoder = encoderFor(dataset, config.encoder, seed, 'trainSimSiam');
-  const projector =
-    config.projector ??
-    projectionHead({
-      inputDim: encoder.embeddingDim,
-      hiddenDim,
-      outputDim: projectionDim,
-      seed: seed + 1,
-      name: 'projector',
-    });
-  const predictor =
-    config.predictor ??
-    predictionHead({
-      inputDim: projector.outputDim,
-      hiddenDim: predictorHiddenDim,
-      seed: seed + 2,
-      name: 'predictor',
-    });
-  const [h, , c] = dataset.imageShape;
-  const pipeline = config.augmentation ?? presets.simclr({ channels: c, size: h });
+  const net = predictorNetworks(config, 'trainSimSiam', {
+    projectionDim,
+    hiddenDim,
+    predictorHiddenDim,
+  });
+  const { encoder, projector, predictor, pipeline, project, predict } = net;
+  const crop = multiCropFor(
+    config.multiCrop,
+    dataset,
+    config.augmentation,
+    encoder,
+    'trainSimSiam',
+  );
   const d = negativeCosine();
-  const trainable = trainableVariables(encoder.model, projector.model, predictor.model);
-  const project = (x: tf.Tensor) =>
-    projector.model.apply(encoder.model.apply(x, { training: true }), {
-      training: true,
-    }) as tf.Tensor2D;
-  const predict = (z: tf.Tensor) => predictor.model.apply(z, { training: true }) as tf.Tensor2D;
 
   const result = await runTrainingLoop({
     config,
     recipe: 'trainSimSiam',
     datasetSize: datasetSize(dataset),
-    viewsPerImage: 2,
-    trainable: () => trainable,
+    viewsPerImage: crop ? crop.global + crop.local : 2,
+    trainable: () => net.trainable,
     loss: (indices: Int32Array, rng: Rng) => {
+      if (crop) {
+        // Each view predicts every other's projection; only global projections are targets.
+        const { global, local } = multiCropViews(dataset, indices, crop, rng);
+        const z = [...global, ...local].map(project);
+        const p = z.map(predict);
+        return multiCropLoss(crop.global, z.length, (g, v) => d(p[v]!, z[g]!));
+      }
       const [x1, x2] = twoViews(dataset, indices, pipeline, rng);
       const z1 = project(x1);
       const z2 = project(x2);
@@ -119,6 +116,7 @@ export async function trainSimSiam(given: SimSiamConfig): Promise<SimSiamResult>
       dataset: dataset.name,
       model: modelFingerprint(encoder.model, projector.model, predictor.model),
       augmentation: augmentationFingerprint(config.augmentation, 'simclr'),
+      ...(crop ? { multiCrop: crop.fingerprint } : {}),
     },
   });
   return { ...result, encoder, projector, predictor };

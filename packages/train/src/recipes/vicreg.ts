@@ -5,6 +5,7 @@ import type { Augmentation } from '../augment/augmentation.js';
 import type { ImageDataset } from '../datasets/dataset.js';
 import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
 import { trainJointEmbedding } from './joint-embedding.js';
+import type { MultiCropOptions } from './multi-crop.js';
 import { assertImageDataset } from './shared.js';
 
 export interface VICRegConfig extends TrainConfig {
@@ -25,6 +26,8 @@ export interface VICRegConfig extends TrainConfig {
   covariance?: number;
   /** Default: `augment.presets.simclr` for the dataset's channels and size. */
   augmentation?: Augmentation;
+  /** SwAV/DINO multi-crop views instead of two (see `MultiCropOptions`). Default: two views. */
+  multiCrop?: MultiCropOptions;
 }
 
 export interface VICRegResult extends TrainResult {
@@ -49,6 +52,7 @@ export async function trainVICReg(given: VICRegConfig): Promise<VICRegResult> {
     variance: 25,
     covariance: 1,
     augmentation: undefined,
+    multiCrop: undefined,
     ...TRAIN_CONFIG_KEYS,
   });
   assertImageDataset(config.dataset, 'trainVICReg');
