@@ -23,6 +23,8 @@ const { values: opt } = parseArgs({
     runs: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
     profile: { type: 'boolean', default: false },
+    // ORT's graph optimisation level ('all' adds the NCHWc layout transformer: slower here).
+    'opt-level': { type: 'string', default: 'extended' },
   },
 });
 
@@ -48,6 +50,7 @@ const result = {
   batch,
   inputShape,
   threads,
+  graphOptimizationLevel: opt['opt-level'],
 };
 
 try {
@@ -69,6 +72,7 @@ try {
   const prefix = join(tmpdir(), `ebm-ort-step-${process.pid}`);
   const engine = await experimental.OrtTrainingEngine.create(ort, graph, {
     threads,
+    graphOptimizationLevel: opt['opt-level'],
     ...(opt.profile ? { profileFilePrefix: prefix } : {}),
   });
   // Random uniform views in NCHW (ORT's conv layout), like the other runtimes' random views.

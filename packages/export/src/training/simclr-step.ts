@@ -151,9 +151,13 @@ export async function buildSimclrStep(
     return Number((config as Record<string, unknown>)['momentum'] ?? 0.99);
   };
   const stats = useBatchStatistics(b, momentumOf);
+  // MaxPool's gradient needs its argmax Indices output (a slower MaxPool kernel in ORT) unless
+  // the mask form applies.
+  const forwardShapes = inferShapes(graph);
   for (const node of graph.nodes) {
-    if (node.opType === 'MaxPool' && node.outputs.length === 1)
-      node.outputs.push(b.uniqueName(`${node.name}/indices`));
+    if (node.opType !== 'MaxPool' || node.outputs.length > 1) continue;
+    if (maxPoolUsesMask(graph, node, forwardShapes.get(node.inputs[0]!)!)) continue;
+    node.outputs.push(b.uniqueName(`${node.name}/indices`));
   }
   const shapes = inferShapes(graph);
   const grads = differentiate(b, shapes, loss, weights);
