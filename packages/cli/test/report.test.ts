@@ -5,6 +5,7 @@ import { Rng } from '@ebmjs/core';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { spreadOverClasses } from '../src/report/collect.js';
+import { trainingCurves } from '../src/report/curves.js';
 import { renderReport, writeReport } from '../src/report/html.js';
 import { cosineTopK } from '../src/report/neighbours.js';
 import { pca } from '../src/report/pca.js';
@@ -15,6 +16,31 @@ const gaussian = (rng: Rng) =>
   Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
 
 describe('report.html', () => {
+  it('draws the monitors at the step they measured, and `step` is not drawn as an accuracy', () => {
+    const steps = [1, 2, 3, 4, 5, 6].map((step) => ({
+      type: 'step' as const,
+      step,
+      epoch: step <= 3 ? 0 : 1,
+      loss: 1 / step,
+      learningRate: 1e-3,
+      imagesPerSecond: 10,
+    }));
+    const record = (epoch: number, knn: number, step: number) => ({
+      epoch,
+      loss: 0.5,
+      learningRate: 1e-3,
+      imagesPerSecond: 10,
+      seconds: 1,
+      metrics: { knn, step },
+    });
+    const svg = trainingCurves([record(0, 0.5, 3), record(1, 0.75, 6)], steps);
+    const monitors = svg.slice(svg.indexOf('id="monitor-curve"'));
+    expect(monitors).toContain('data-name="knn"');
+    expect(monitors).not.toContain('data-name="step"');
+    // Two points of one series: at x = 3 and x = 6, the ends of the step axis [1, 6].
+    expect(monitors).toMatch(/data-points="2"/);
+  });
+
   it('pca recovers known directions and variances (up to sign)', () => {
     // Rows t·u + s·w + c with u ⟂ w unit vectors in R³: the components are ±u, ±w, the
     // variances those of t and s (n − 1 denominator), the projections t − mean t, s − mean s.

@@ -40,5 +40,17 @@ describe('ebm train --log-every', () => {
       .map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.type === 'step').map((l) => l.step)).toEqual([1, 2]);
     expect(lines.filter((l) => l.type === undefined)).toHaveLength(1);
+    // report.html, written when the epoch record is: one loss point per step record.
+    const html = await readFile(join(run, 'report.html'), 'utf8');
+    expect(html).toMatch(/id="loss-curve" data-points="2"/);
+    expect(html).toContain('ebm train simclr on mnist');
+  });
+
+  it('writes no report.html with --no-report', { timeout: 300_000 }, async () => {
+    const run = join(dir, 'no-report');
+    const argv = ['train', 'simclr', '--limit', '16', '--batch-size', '8', '--max-steps', '1'];
+    expect(await main([...argv, '--no-report', '--out', run], capture().io)).toBe(0);
+    await expect(readFile(join(run, 'report.html'))).rejects.toThrow(/ENOENT/);
+    await readFile(join(run, 'metrics.jsonl'));
   });
 });

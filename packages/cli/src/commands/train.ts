@@ -25,6 +25,9 @@ import {
 import { checkDatasetFlag, choiceFlag, numberFlag, parseFlags } from '../args.js';
 import { backendLine } from '../backend-line.js';
 import { resolveDataset } from '../datasets.js';
+import { reportCallbacks, reportPath } from '../report/callback.js';
+import { tfjsEmbed } from '../report/collect.js';
+import { recipeAugmentation } from '../report/views.js';
 import { runBackend, writeRunInfo } from '../run-dir.js';
 import { CliUsageError } from '../usage-error.js';
 import type { Command } from './command.js';
@@ -73,6 +76,7 @@ const OPTIONS = {
   'online-probe': { type: 'boolean', default: false },
   'monitor-bank': { type: 'string' },
   'monitor-test': { type: 'string' },
+  'no-report': { type: 'boolean', default: false },
   resume: { type: 'boolean', default: false },
   extend: { type: 'boolean', default: false },
 } as const;
@@ -113,10 +117,11 @@ export const train: Command = {
     '  --online-probe            online linear probe: a linear head trained alongside on frozen embeddings, its test accuracy every epoch',
     '  --monitor-bank <n>        monitors: training images as kNN bank / probe training set (default 10000; ebm eval --train-limit n)',
     '  --monitor-test <n>        monitors: test images scored (default 2000; ebm eval --test-limit n)',
+    '  --no-report               skip <out>/report.html (rewritten after every epoch: curves, UMAP/PCA, gallery, views)',
     '  --resume                  continue from <out>/checkpoint (same settings, exactly)',
     '  --extend                  with --resume: train a run for more --epochs',
     '',
-    'Writes <out>/metrics.jsonl (a line per epoch, and per --log-every steps), <out>/checkpoint/, <out>/encoder/ and <out>/run.json.',
+    'Writes <out>/metrics.jsonl (a line per epoch, and per --log-every steps), <out>/checkpoint/, <out>/encoder/, <out>/run.json and <out>/report.html.',
     'Monitor numbers (knn, linearProbe: fractions, and the step measured at) go into the epoch lines and the progress line.',
     'Ctrl-C (SIGINT) writes a checkpoint and stops after the current step; --resume continues.',
   ].join('\n'),
@@ -239,10 +244,12 @@ export const train: Command = {
     await mkdir(out, { recursive: true });
     config.callbacks = [progressBar()];
     let monitors: TrainingMonitors | undefined;
-    let encoder: Encoder | undefined;
-    if (monitoring) {
-      // The monitors need the encoder while it trains: build the recipe's default one here.
-      encoder = defaultEncoder(recipe, dataset, config.seed ?? 0);
+    const report = !flags.bool('no-report');
+    // The monitors and the report need the encoder while it trains: build the recipe's default
+    // one here (the recipe would build the same one: training is unchanged).
+    const encoder =
+      monitoring || report ? defaultEncoder(recipe, dataset, config.seed ?? 0) : undefined;
+    if (monitoring && encoder) {
       const test = await resolveDataset(datasetName, 'test', monitoring.test);
       monitors = trainingMonitors(
         encoder,
@@ -253,6 +260,30 @@ export const train: Command = {
       io.err(
         `monitors: ${[monitoring.knnEvery > 0 && `kNN every ${monitoring.knnEvery} epoch(s)`, monitoring.onlineProbe && 'online linear probe'].filter(Boolean).join(', ')} on ${Math.min(monitoring.bank, trainSplit.labels.length)} training / ${test.labels.length} test images`,
       );
+    }
+    if (report && encoder) {
+      // As many test images as training images, up to 2,000: a tiny run gets a quick report.
+      const reportTest = await resolveDataset(
+        datasetName,
+        'test',
+        Math.min(2000, dataset.labels.length),
+      );
+      config.callbacks = [
+        ...config.callbacks,
+        reportCallbacks({
+          path: reportPath(out),
+          title: `ebm train ${recipe} on ${datasetName}`,
+          runDir: out,
+          epochs: config.epochs,
+          embed: tfjsEmbed(encoder.model),
+          train: dataset,
+          test: reportTest,
+          bankCount: 2000,
+          augmentation: recipeAugmentation(recipe, dataset.imageShape),
+          settings: { recipe, dataset: datasetName, ...config, callbacks: undefined },
+          onError: (error) => io.err(`note: report.html not updated: ${String(error)}`),
+        }),
+      ];
     }
     // The first Ctrl-C stops at the next step with a checkpoint; a second one quits at once.
     const interrupt = new AbortController();

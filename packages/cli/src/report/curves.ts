@@ -137,7 +137,12 @@ export function trainingCurves(
     ],
     { id: 'lr-curve' },
   );
-  const names = [...new Set(history.flatMap((r) => Object.keys(r.metrics ?? {})))];
+  // `step` is where the monitors measured (the x position on a step axis), not an accuracy.
+  const names = [...new Set(history.flatMap((r) => Object.keys(r.metrics ?? {})))].filter(
+    (name) => name !== 'step',
+  );
+  const monitorX = (r: EpochRecord): number =>
+    steps.length && r.metrics?.['step'] !== undefined ? r.metrics['step'] : atEpoch(r.epoch);
   const monitors = names.length
     ? lineChart(
         'monitors (accuracy)',
@@ -146,7 +151,7 @@ export function trainingCurves(
           name,
           points: history
             .filter((r) => r.metrics?.[name] !== undefined)
-            .map((r) => [atEpoch(r.epoch), r.metrics![name]!] as const),
+            .map((r) => [monitorX(r), r.metrics![name]!] as const),
           style: 'both' as const,
         })),
         { percent: true, id: 'monitor-curve' },
