@@ -35,8 +35,12 @@ export async function saveCheckpoint(dir: string, content: CheckpointContent): P
       models: content.models,
     });
   } finally {
-    for (const [i, { tensor }] of weights.entries())
+    // The casts are ours, and so is every returned tensor that is not one of the optimizer's
+    // variables (tfjs's and AdamW's `iter` scalar is made for each getWeights call).
+    for (const [i, { tensor }] of weights.entries()) {
       if (tensors[`opt_${i}`] !== tensor) tensors[`opt_${i}`]!.dispose();
+      if (!(tensor instanceof tf.Variable)) tensor.dispose();
+    }
   }
   for (const [name, part] of Object.entries(content.extras ?? {})) await part.save(join(tmp, name));
   await fs.rm(old, { recursive: true, force: true });
