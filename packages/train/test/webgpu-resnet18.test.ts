@@ -1,79 +1,10 @@
 // @ebmjs/models' ResNet-18 (CIFAR stem) trains on webgpu in Node (Dawn on
 // SwiftShader): this file re-runs itself in a child vitest whose environment points Vulkan at
 // Chromium's SwiftShader before the process starts (Dawn loads libvulkan.so.1 at startup).
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { selectBackend } from '@ebmjs/core';
-import { type Encoder, resnet18 } from '@ebmjs/models';
-import * as tf from '@tensorflow/tfjs-core';
+import { resnet18 } from '@ebmjs/models';
 import { describe, expect, it } from 'vitest';
-
-const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const inChild = process.env['EBM_WEBGPU_CHILD'] === '1';
-const self = fileURLToPath(import.meta.url);
-
-/** Runs this file in a child vitest on SwiftShader; returns the names of failed tests. */
-function runSelfOnWebGPU(): { passed: number; failed: string[]; output: string } {
-  const root = join(dirname(self), '..', '..', '..');
-  const r = spawnSync(
-    process.execPath,
-    [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--project', '@ebmjs/train', self],
-    {
-      cwd: root,
-      encoding: 'utf8',
-      // SwiftShader rasterises on the CPU: about a minute unloaded, several on a busy 2-core box.
-      timeout: 400_000,
-      env: {
-        ...process.env,
-        EBM_WEBGPU_CHILD: '1',
-        NO_COLOR: '1',
-        FORCE_COLOR: '0',
-        EBM_BACKEND: 'webgpu',
-        VK_ICD_FILENAMES: ICD,
-        LD_LIBRARY_PATH: [dirname(ICD), process.env['LD_LIBRARY_PATH']].filter(Boolean).join(':'),
-      },
-    },
-  );
-  const output = `${r.stdout}${r.stderr}`;
-  const passed = Number(/Tests\s+(?:\d+ failed \| )?(\d+) passed/.exec(output)?.[1] ?? 0);
-  const failed = [...output.matchAll(/FAIL .*? > (.*)/g)].map((m) => m[1]!);
-  if (r.status !== 0 && failed.length === 0)
-    failed.push(`exit ${r.status}: ${output.slice(-1500)}`);
-  return { passed, failed, output };
-}
-
-/** 20 Adam steps of a linear read-out's cross-entropy on a fixed batch; the losses, read async. */
-async function trainSteps(encoder: Encoder, inputShape: number[], batch: number) {
-  const x = tf.randomUniform([batch, ...inputShape], 0, 1, 'float32', 3);
-  const labels = tf.oneHot(
-    tf.tensor1d(
-      Array.from({ length: batch }, (_, i) => i % 4),
-      'int32',
-    ),
-    4,
-  );
-  const readout = tf.variable(tf.randomNormal([encoder.embeddingDim, 4], 0, 0.1, 'float32', 4));
-  const optimizer = tf.train.adam(0.01);
-  const vars = [...encoder.model.trainableWeights.map((w) => w.read() as tf.Variable), readout];
-  const losses: number[] = [];
-  for (let step = 0; step < 20; step++) {
-    const loss = optimizer.minimize(
-      () => {
-        const features = encoder.model.apply(x, { training: true }) as tf.Tensor;
-        return tf.losses.softmaxCrossEntropy(labels, tf.matMul(features, readout)) as tf.Scalar;
-      },
-      true,
-      vars,
-    )!;
-    losses.push((await loss.data())[0]!);
-    loss.dispose();
-  }
-  optimizer.dispose();
-  tf.dispose([x, labels, readout]);
-  return losses;
-}
+import { hasIcd, inChild, runSelfOnWebGPU, trainSteps } from './webgpu/harness.js';
 
 describe.runIf(inChild)('resnet18 trains on webgpu', () => {
   it('resnet18 (CIFAR stem): the loss falls over 20 steps', async () => {
@@ -87,9 +18,9 @@ describe.runIf(inChild)('resnet18 trains on webgpu', () => {
   }, 380_000);
 });
 
-describe.skipIf(inChild || !existsSync(ICD))('resnet18 on webgpu (SwiftShader)', () => {
+describe.skipIf(inChild || !hasIcd)('resnet18 on webgpu (SwiftShader)', () => {
   it('the loss falls over 20 steps', () => {
-    const { passed, failed } = runSelfOnWebGPU();
+    const { passed, failed } = runSelfOnWebGPU(import.meta.url);
     expect(failed).toEqual([]);
     expect(passed).toBe(1);
   }, 420_000);
