@@ -12,11 +12,11 @@
 // (libvulkan1 and the driver's nvidia_icd.json, which the driver packages install).
 //
 // Every measurement runs in its own process (Dawn and the wasm backend start once per process).
-import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runJsonChild } from './child.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -77,27 +77,8 @@ if (opt.swiftshader) {
     .filter(Boolean)
     .join(':');
 }
-const runChild = (args, timeoutMs) => {
-  const r = spawnSync(process.execPath, [here('./gpu-check.mjs'), ...args], {
-    encoding: 'utf8',
-    env,
-    timeout: timeoutMs,
-    maxBuffer: 64 << 20,
-  });
-  const line = (r.stdout ?? '').trim().split('\n').filter(Boolean).at(-1);
-  if (r.error || !line) {
-    const why =
-      r.error?.code === 'ETIMEDOUT'
-        ? `timed out after ${timeoutMs / 1000} s`
-        : (r.stderr ?? '').trim().split('\n').at(-1);
-    return { error: why || `exit code ${r.status}` };
-  }
-  try {
-    return JSON.parse(line);
-  } catch {
-    return { error: `unreadable output: ${line.slice(0, 200)}` };
-  }
-};
+const runChild = (args, timeoutMs) =>
+  runJsonChild(process.execPath, [here('./gpu-check.mjs'), ...args], timeoutMs, env);
 const common = [`--runs=${runs}`, `--warmup=${warmup}`, `--size=${size}`];
 
 log('adapter and kernels (webgpu vs cpu)');

@@ -24,6 +24,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runJsonChild as runChild } from './child.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -94,23 +95,6 @@ try {
 } catch {
   torch.note = `PyTorch skipped: ${opt.python} cannot import torch (Debian: apt-get install python3-torch libopenblas0-pthread)`;
   log(torch.note);
-}
-
-function runChild(command, args, timeoutMs) {
-  const r = spawnSync(command, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
-  const line = (r.stdout ?? '').trim().split('\n').filter(Boolean).at(-1);
-  if (r.error || !line) {
-    const why =
-      r.error?.code === 'ETIMEDOUT'
-        ? `timed out after ${timeoutMs / 1000} s`
-        : (r.stderr ?? '').trim().split('\n').at(-1);
-    return { error: why || `exit code ${r.status}` };
-  }
-  try {
-    return JSON.parse(line);
-  } catch {
-    return { error: `unreadable output: ${line.slice(0, 200)}` };
-  }
 }
 
 const tfjsRun = (net, batch, backend, kernels, threads, extra = []) =>
