@@ -34,6 +34,11 @@ export interface OrtTrainingEngineOptions {
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** ORT's profiler (a JSON trace written at `endProfiling()`), file prefix. Default off. */
   profileFilePrefix?: string;
+  /**
+   * Optimizer steps already taken by the state in `graph.state[].initial` (a resumed run), so
+   * the next step's bias corrections continue from there. Default 0.
+   */
+  startStep?: number;
 }
 
 /**
@@ -50,10 +55,17 @@ export class OrtTrainingEngine {
   private readonly session: OrtSessionLike;
   private current: Map<string, OrtTensorLike>;
   private spare: Map<string, OrtTensorLike>;
-  private steps = 0;
+  private steps: number;
+  private checkedOutputs = false;
 
-  private constructor(ort: OrtLike, session: OrtSessionLike, graph: SimclrStepGraph) {
+  private constructor(
+    ort: OrtLike,
+    session: OrtSessionLike,
+    graph: SimclrStepGraph,
+    startStep: number,
+  ) {
     this.ort = ort;
+    this.steps = startStep;
     this.session = session;
     this.graph = graph;
     const make = (s: StepTensor, copy: boolean) =>
@@ -81,7 +93,7 @@ export class OrtTrainingEngine {
         ? { enableProfiling: true, profileFilePrefix: options.profileFilePrefix }
         : {}),
     });
-    return new OrtTrainingEngine(ort, session, graph);
+    return new OrtTrainingEngine(ort, session, graph, options.startStep ?? 0);
   }
 
   /** Steps taken so far. */
@@ -90,7 +102,7 @@ export class OrtTrainingEngine {
   }
 
   /**
-   * One training step on two NCHW views ([B, C, H, W] each, as `graph.viewDims`). Returns the
+   * One training step on two views (each of `graph.viewDims`, in the graph's layout). Returns the
    * loss; with `gradients`, also every weight's gradient (if the graph outputs them).
    */
   async step(
@@ -131,11 +143,12 @@ export class OrtTrainingEngine {
       const spare = this.spare.get(s.input)!;
       // onnxruntime-node writes into the preallocated buffer and hands back another Tensor
       // (checked in full on the first step; later steps trust that result).
-      const same = this.steps === 0 ? sameValues(t.data, spare.data) : this.preallocatedOutputs;
+      const same = this.checkedOutputs ? this.preallocatedOutputs : sameValues(t.data, spare.data);
       if (!same) reused = false;
       next.set(s.input, same ? spare : t);
     }
-    if (this.steps === 0) this.preallocatedOutputs = reused;
+    if (!this.checkedOutputs) this.preallocatedOutputs = reused;
+    this.checkedOutputs = true;
     this.spare = this.current;
     this.current = next;
     this.steps++;

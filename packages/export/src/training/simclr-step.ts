@@ -29,6 +29,11 @@ export interface SimclrStepOptions {
   outputGradients?: boolean;
   /** ONNX opset. Default 17. */
   opset?: number;
+  /**
+   * Layout of the two view inputs: 'NCHW' (default, ONNX's) or 'NHWC' (tfjs's, as the training
+   * loop's augmentations produce them, so a step needs no transpose outside the graph).
+   */
+  viewLayout?: 'NCHW' | 'NHWC';
 }
 
 /** @experimental One tensor the step graph takes and returns (a weight, a statistic, a state). */
@@ -47,7 +52,7 @@ export interface StepTensor {
 /** @experimental The compiled SimCLR training step: ONNX bytes plus how to feed them. */
 export interface SimclrStepGraph {
   model: Uint8Array;
-  /** Inputs fed each step: two NCHW views [B, C, H, W], `lr` and `step` scalars. */
+  /** Inputs fed each step: two views ([B, C, H, W], or [B, H, W, C] under 'NHWC'), `lr` and `step` scalars. */
   inputs: { view1: string; view2: string; lr: string; step: string };
   viewDims: number[];
   /** Output: the scalar NT-Xent loss. */
@@ -97,7 +102,8 @@ export async function buildSimclrStep(
     );
   }
   const [h, w, c] = shape.slice(1) as number[];
-  const viewDims = [batch, c!, h!, w!];
+  const nhwcViews = options.viewLayout === 'NHWC';
+  const viewDims = nhwcViews ? [batch, h!, w!, c!] : [batch, c!, h!, w!];
   const inputs = { view1: 'view1', view2: 'view2', lr: 'lr', step: 'step' };
   for (const name of Object.values(inputs)) b.reserve(name);
   graph.inputs.push(
@@ -105,7 +111,7 @@ export async function buildSimclrStep(
     { name: 'view2', dataType: 'float32', shape: viewDims },
   );
   const both = b.op('Concat', ['view1', 'view2'], 'views', { axis: attr.int(0) });
-  const nhwc = b.transpose(both, NCHW_TO_NHWC, 'views/to_nhwc');
+  const nhwc = nhwcViews ? both : b.transpose(both, NCHW_TO_NHWC, 'views/to_nhwc');
   const [features] = await convertContainer(ctx, encoder, [nhwc]);
   const [z] = await convertContainer(ctx, head, [features!]);
   const loss = emitNtXent(b, z!, batch, temperature);
