@@ -93,6 +93,27 @@ const CASES: Record<string, OpCase[]> = {
         }),
       tfjs: (x) => nchw(tf.maxPool(nhwc(tf.relu(x!)) as tf.Tensor4D, 2, 2, 'valid')),
     },
+    {
+      // The mask form with positive ties (5 levels: most windows tie): one winner per window,
+      // the first in row-major order, as tfjs.
+      inputs: [{ shape: [2, 3, 8, 6], levels: 5 }],
+      onnx: (b, [x]) =>
+        b.op('MaxPool', [b.op('Relu', [x!])], undefined, {
+          kernel_shape: attr.ints([2, 2]),
+          strides: attr.ints([2, 2]),
+        }),
+      tfjs: (x) => nchw(tf.maxPool(nhwc(tf.relu(x!)) as tf.Tensor4D, 2, 2, 'valid')),
+    },
+    {
+      // 3×3 windows with stride 3 and ties: the mask form for k = 3.
+      inputs: [{ shape: [1, 2, 9, 6], levels: 4 }],
+      onnx: (b, [x]) =>
+        b.op('MaxPool', [b.op('Relu', [x!])], undefined, {
+          kernel_shape: attr.ints([3, 3]),
+          strides: attr.ints([3, 3]),
+        }),
+      tfjs: (x) => nchw(tf.maxPool(nhwc(tf.relu(x!)) as tf.Tensor4D, 3, 3, 'valid')),
+    },
   ],
   BatchNormTraining: [
     {

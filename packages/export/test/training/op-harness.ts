@@ -18,6 +18,8 @@ export interface OpInput {
   hi?: number;
   /** Differentiate with respect to it. Default true. */
   grad?: boolean;
+  /** Round the values to this many levels across [lo, hi], so that many of them tie. */
+  levels?: number;
 }
 
 export interface OpCase {
@@ -33,14 +35,19 @@ export interface OpCase {
 export async function gradError(c: OpCase): Promise<{ forward: number; grads: number[] }> {
   const rng = new Rng(c.seed ?? 1);
   const b = new GraphBuilder('grad_check', 17);
-  const data = c.inputs.map((x) =>
-    uniform(
+  const data = c.inputs.map((x) => {
+    const lo = x.lo ?? -1;
+    const hi = x.hi ?? 1;
+    const values = uniform(
       rng,
       x.shape.reduce((a, d) => a * d, 1),
-      x.lo ?? -1,
-      x.hi ?? 1,
-    ),
-  );
+      lo,
+      hi,
+    );
+    if (x.levels === undefined) return values;
+    const step = (hi - lo) / (x.levels - 1);
+    return values.map((v) => lo + Math.round((v - lo) / step) * step);
+  });
   const names = c.inputs.map((x, i) => {
     const name = `x${i}`;
     b.reserve(name);
