@@ -2,6 +2,8 @@
 // node.ts, which is also `@ebmjs/train/node`.
 export * from './augment/index.js';
 export * from './datasets/index.js';
+export type { CompileContext, CompiledStep } from './engine/compiled-step.js';
+export type { OnnxRuntimeEngineOptions, TrainingEngineName } from './engine/engine-config.js';
 export * from './eval/index.js';
 export type { CheckpointContent, LoadedCheckpoint, Saveable } from './loop/checkpoint.js';
 export type { TrainConfig, TrainResult } from './loop/config.js';

@@ -18,3 +18,10 @@ export const saveCheckpoint: typeof NodeIo.saveCheckpoint = async (dir) => unsup
 export const appendMetrics: typeof NodeIo.appendMetrics = async (path) => unsupported(path);
 export const rewriteMetrics: typeof NodeIo.rewriteMetrics = async (path) => unsupported(path);
 export const resumeMetrics: typeof NodeIo.resumeMetrics = async (path) => unsupported(path);
+export const loadOnnxRuntime: typeof NodeIo.loadOnnxRuntime = async () => {
+  throw new EbmError(
+    'UNSUPPORTED',
+    "engine 'onnxruntime' outside Node needs the runtime passed in: onnxruntime: { runtime: ort } with ort from onnxruntime-web, received none.",
+  );
+};
+export const defaultOnnxRuntimeThreads: typeof NodeIo.defaultOnnxRuntimeThreads = () => 1;

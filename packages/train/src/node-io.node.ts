@@ -1,4 +1,6 @@
-// `#node-io` in Node: the training loop's files (checkpoint directory, metrics.jsonl) under runDir.
+// `#node-io` in Node: the training loop's files (checkpoint directory, metrics.jsonl) under runDir,
+// and the onnxruntime engine's native runtime.
+export { defaultOnnxRuntimeThreads, loadOnnxRuntime } from './engine/onnxruntime-node.js';
 export { loadCheckpoint, saveCheckpoint } from './loop/checkpoint-files.js';
 export { appendMetrics, resumeMetrics, rewriteMetrics } from './progress/metrics-log.js';
 

@@ -1,5 +1,6 @@
 import type { OptionDefaults } from '@ebmjs/contract';
 import type * as tf from '@tensorflow/tfjs-core';
+import type { OnnxRuntimeEngineOptions, TrainingEngineName } from '../engine/engine-config.js';
 import type { OptimizerConfig } from '../optim/create-optimizer.js';
 import type { EpochRecord, TrainingCallbacks } from '../progress/events.js';
 import type { SamplerOption } from './sampler.js';
@@ -68,6 +69,15 @@ export interface TrainConfig {
    * returns with stopReason 'aborted' (the CLI aborts on SIGINT).
    */
   signal?: AbortSignal;
+  /**
+   * What runs each step: 'tfjs' (default), 'onnxruntime' (the whole step compiled to one ONNX
+   * graph on ONNX Runtime's native kernels) or 'auto' (onnxruntime when the step compiles,
+   * otherwise tfjs with the reason in the result's `engineNote`). See `TrainingEngineName`.
+   * Checkpoints do not depend on it: a run resumes on either engine.
+   */
+  engine?: TrainingEngineName;
+  /** Threads and runtime module of the onnxruntime engine. */
+  onnxruntime?: OnnxRuntimeEngineOptions;
   /** Progress and epoch hooks. */
   callbacks?: TrainingCallbacks | readonly TrainingCallbacks[];
   /** Evaluation run after each epoch (kNN, linear probe): its numbers go to the epoch record. */
@@ -98,6 +108,8 @@ export const TRAIN_CONFIG_KEYS: OptionDefaults<TrainConfig> = {
   resume: undefined,
   extend: undefined,
   signal: undefined,
+  engine: undefined,
+  onnxruntime: undefined,
   callbacks: undefined,
   evaluate: undefined,
 };
@@ -113,4 +125,8 @@ export interface TrainResult {
    */
   stopReason: 'completed' | 'maxSteps' | 'timeBudget' | 'aborted';
   seconds: number;
+  /** The engine that ran the steps ('auto' resolved). */
+  engine: 'tfjs' | 'onnxruntime';
+  /** Why engine 'auto' ran on tfjs. */
+  engineNote?: string;
 }

@@ -9,6 +9,8 @@ import {
   saveCheckpoint,
 } from '#node-io';
 import { batchCount } from '../datasets/dataset.js';
+import type { CompileContext, CompiledStep } from '../engine/compiled-step.js';
+import { selectEngine } from '../engine/select-engine.js';
 import {
   createOptimizer,
   type OptimizerConfig,
@@ -49,6 +51,12 @@ export interface LoopSpec {
    * resume.
    */
   afterStep?: (indices: Int32Array, plan: { step: number; totalSteps: number }) => void;
+  /**
+   * The whole step (loss, gradients, optimizer, and what `afterStep` does) compiled for engine
+   * 'onnxruntime'; throws an UNSUPPORTED EbmError naming what does not compile. Without it the
+   * recipe runs on tfjs only.
+   */
+  compile?: (ctx: CompileContext) => Promise<CompiledStep>;
   /** Models whose weights a checkpoint stores, and stateful extras. */
   models: () => Record<string, tfl.LayersModel>;
   extras?: () => Record<string, Saveable>;
@@ -134,13 +142,18 @@ export async function runTrainingLoop(spec: LoopSpec): Promise<TrainResult> {
     config.optimizer != null && config.optimizer instanceof tf.Optimizer
       ? config.optimizer
       : undefined;
-  const optimizer =
-    given ??
-    createOptimizer(
-      (config.optimizer as OptimizerConfig | undefined) ?? { name: 'adam', learningRate: 1e-3 },
-    );
+  const optimizerConfig = given
+    ? undefined
+    : ((config.optimizer as OptimizerConfig | undefined) ?? { name: 'adam', learningRate: 1e-3 });
+  const optimizer = given ?? createOptimizer(optimizerConfig!);
   try {
-    return await train(spec, optimizer, { epochs, batchSize, seed, checkpointEvery }, given);
+    return await train(
+      spec,
+      optimizer,
+      { epochs, batchSize, seed, checkpointEvery },
+      given,
+      optimizerConfig,
+    );
   } finally {
     if (!given) optimizer.dispose();
   }
@@ -151,6 +164,7 @@ async function train(
   optimizer: tf.Optimizer,
   settings: { epochs: number; batchSize: number; seed: number; checkpointEvery: number },
   given: tf.Optimizer | undefined,
+  optimizerConfig: OptimizerConfig | undefined,
 ): Promise<TrainResult> {
   const { config } = spec;
   const { epochs, batchSize, seed, checkpointEvery } = settings;
@@ -266,249 +280,307 @@ async function train(
   // same arithmetic and exposes the gradients for their norm. An optimizer that overrides
   // minimize() keeps its own (and its step records have no gradNorm).
   const ownMinimize = optimizer.minimize !== tf.Optimizer.prototype.minimize;
-  let loggedAt = performance.now();
-  let loggedSteps = 0;
-  let schedule = makeSchedule(totalSteps);
+  // The engine is chosen after the resume, so a compiled step starts from the restored state.
+  const engine = await selectEngine({
+    recipe: spec.recipe,
+    engine: config.engine,
+    options: config.onnxruntime,
+    compile: spec.compile,
+    optimizerConfig,
+    optimizer,
+    trainable: spec.trainable(),
+    batchSize,
+    startStep: globalStep,
+  });
+  try {
+    return await runSteps();
+  } finally {
+    await engine.compiled?.release();
+  }
+  async function runSteps(): Promise<TrainResult> {
+    const compiled = engine.compiled;
+    // The tfjs models and optimizer hold the compiled step's state only after a sync: before
+    // evaluations, callbacks that read the models, checkpoints, and the return.
+    let syncedAt = globalStep;
+    const sync = async () => {
+      if (compiled === undefined || syncedAt === globalStep) return;
+      await compiled.sync();
+      syncedAt = globalStep;
+    };
+    let loggedAt = performance.now();
+    let loggedSteps = 0;
+    let schedule = makeSchedule(totalSteps);
 
-  let savedAt = -1;
-  const save = async () => {
-    if (!checkpointDir || savedAt === globalStep) return;
-    await saveCheckpoint(checkpointDir, {
-      models: spec.models(),
-      optimizer,
-      trainable: spec.trainable(),
-      extras: spec.extras?.(),
-      state: {
-        stateVersion: STATE_VERSION,
-        epoch,
-        epochStep,
-        globalStep,
-        totalSteps,
-        planFitted,
-        dataOrderSeed: seed * 1000 + epoch,
-        rngState: rng.stateValue,
-        epochLossSum: lossSum,
-        epochLossCount: lossCount,
-        epochLearningRate: lr,
-        epochSeconds,
-        history,
-        fingerprint,
-        recipe: spec.recipe,
-      },
-    });
-    savedAt = globalStep;
-  };
+    let savedAt = -1;
+    const save = async () => {
+      if (!checkpointDir || savedAt === globalStep) return;
+      await sync();
+      await saveCheckpoint(checkpointDir, {
+        models: spec.models(),
+        optimizer,
+        trainable: spec.trainable(),
+        extras: spec.extras?.(),
+        state: {
+          stateVersion: STATE_VERSION,
+          epoch,
+          epochStep,
+          globalStep,
+          totalSteps,
+          planFitted,
+          dataOrderSeed: seed * 1000 + epoch,
+          rngState: rng.stateValue,
+          epochLossSum: lossSum,
+          epochLossCount: lossCount,
+          epochLearningRate: lr,
+          epochSeconds,
+          history,
+          fingerprint,
+          recipe: spec.recipe,
+        },
+      });
+      savedAt = globalStep;
+    };
 
-  const started = performance.now();
-  let stepsThisCall = 0;
-  let firstStepSeconds = 0;
-  let stopReason: TrainResult['stopReason'] = 'completed';
-  const stopNow = (): TrainResult['stopReason'] | undefined => {
-    if (config.signal?.aborted) return 'aborted';
-    if (config.maxSteps !== undefined && globalStep >= config.maxSteps) return 'maxSteps';
-    if (
-      config.timeBudgetSeconds !== undefined &&
-      stepsThisCall > 0 &&
-      (performance.now() - started) / 1000 >= config.timeBudgetSeconds
-    )
-      // Slower than measured (or the first steps alone overran): stop at the budget.
-      return 'timeBudget';
-    return undefined;
-  };
-  const result: EpochRecord[] = [];
-  let stopped: TrainResult['stopReason'] | undefined;
-  while (epoch < epochs && globalStep < totalSteps) {
-    stopped = stopNow();
-    if (stopped) break;
-    const epochStart = performance.now();
-    let position = 0;
-    for (const indices of epochBatches(config.sampler, {
-      size: spec.datasetSize,
-      labels: spec.labels,
-      batchSize,
-      seed: seed * 1000 + epoch,
-    })) {
-      if (position++ < epochStep) continue; // done before the checkpoint this run resumed
-      if (globalStep >= totalSteps) break;
-      stopped = stopNow();
-      if (stopped) break;
-      lr = schedule(globalStep);
-      setLearningRate(optimizer, lr);
-      const trainable = spec.trainable();
-      const logged = logEvery > 0 && (globalStep + 1) % logEvery === 0;
-      let gradNorm: number | undefined;
-      let gradNormTensor: tf.Tensor | undefined;
-      // webgpu has no synchronous reads: the losses' input NaN scans (a dataSync each) are off
-      // during its steps; the loss itself is checked after its async read below.
-      const finiteChecks = tf.getBackend() === 'webgpu' ? setFiniteChecks(false) : undefined;
-      let lossTensor: tf.Tensor;
-      try {
-        lossTensor = guardGradientTape(() => {
-          if (ownMinimize)
-            return optimizer.minimize(() => spec.loss(indices, rng), true, trainable)!;
-          const { value, grads } = optimizer.computeGradients(
-            () => spec.loss(indices, rng),
-            trainable,
-          );
-          try {
-            if (logged) gradNormTensor = globalNorm(Object.values(grads));
-            optimizer.applyGradients(
-              trainable.map((v) => ({ name: v.name, tensor: grads[v.name]! })),
-            );
-          } finally {
-            tf.dispose(grads);
-          }
-          return value;
-        });
-      } finally {
-        if (finiteChecks !== undefined) setFiniteChecks(finiteChecks);
-      }
-      // An async read: webgpu (Dawn in Node) has no dataSync, and it does not block the tab.
-      const loss = (await lossTensor.data())[0]!;
-      lossTensor.dispose();
-      if (gradNormTensor !== undefined) {
-        gradNorm = (await gradNormTensor.data())[0]!;
-        gradNormTensor.dispose();
-      }
-      if (!Number.isFinite(loss)) {
-        throw new EbmError(
-          'NON_FINITE',
-          `${spec.recipe}: the loss became ${loss} at step ${globalStep} (learning rate ${lr}); lower the learning rate.`,
-        );
-      }
-      // The recipe's own update (MoCo's queue, PIRL's memory bank) validates its tensors too.
-      const afterChecks = tf.getBackend() === 'webgpu' ? setFiniteChecks(false) : undefined;
-      try {
-        spec.afterStep?.(indices, { step: globalStep, totalSteps });
-      } finally {
-        if (afterChecks !== undefined) setFiniteChecks(afterChecks);
-      }
-      lossSum += loss;
-      lossCount++;
-      globalStep++;
-      epochStep++;
-      stepsThisCall++;
-      const elapsed = (performance.now() - started) / 1000;
-      if (stepsThisCall === 1) firstStepSeconds = elapsed;
+    const started = performance.now();
+    let stepsThisCall = 0;
+    let firstStepSeconds = 0;
+    let stopReason: TrainResult['stopReason'] = 'completed';
+    const stopNow = (): TrainResult['stopReason'] | undefined => {
+      if (config.signal?.aborted) return 'aborted';
+      if (config.maxSteps !== undefined && globalStep >= config.maxSteps) return 'maxSteps';
       if (
         config.timeBudgetSeconds !== undefined &&
-        !planFitted &&
-        stepsThisCall === MEASURE_STEPS + 1
-      ) {
-        // Fit the rest of the run into the budget, keeping the cosine schedule's shape. The
-        // fitted plan is the run's plan from now on: a checkpoint records it and a resume
-        // completes it.
-        const secondsPerStep = (elapsed - firstStepSeconds) / MEASURE_STEPS;
-        const affordable =
-          globalStep + Math.floor((config.timeBudgetSeconds - elapsed) / secondsPerStep);
-        if (affordable < totalSteps) {
-          totalSteps = Math.max(globalStep, affordable);
-          planFitted = true;
-          schedule = makeSchedule(totalSteps);
+        stepsThisCall > 0 &&
+        (performance.now() - started) / 1000 >= config.timeBudgetSeconds
+      )
+        // Slower than measured (or the first steps alone overran): stop at the budget.
+        return 'timeBudget';
+      return undefined;
+    };
+    const result: EpochRecord[] = [];
+    let stopped: TrainResult['stopReason'] | undefined;
+    for (const c of callbacks)
+      await c.onStart?.({
+        engine: engine.engine,
+        ...(engine.note !== undefined ? { engineNote: engine.note } : {}),
+      });
+    while (epoch < epochs && globalStep < totalSteps) {
+      stopped = stopNow();
+      if (stopped) break;
+      const epochStart = performance.now();
+      let position = 0;
+      for (const indices of epochBatches(config.sampler, {
+        size: spec.datasetSize,
+        labels: spec.labels,
+        batchSize,
+        seed: seed * 1000 + epoch,
+      })) {
+        if (position++ < epochStep) continue; // done before the checkpoint this run resumed
+        if (globalStep >= totalSteps) break;
+        stopped = stopNow();
+        if (stopped) break;
+        lr = schedule(globalStep);
+        setLearningRate(optimizer, lr);
+        const logged = logEvery > 0 && (globalStep + 1) % logEvery === 0;
+        let gradNorm: number | undefined;
+        let loss: number;
+        if (compiled) loss = await compiled.run(indices, rng, lr);
+        else {
+          const measured = await tfjsStep(indices, logged);
+          loss = measured.loss;
+          gradNorm = measured.gradNorm;
         }
-      }
-      loggedSteps++;
-      if (logged && metricsPath) {
-        // Before any checkpoint of this step, so a checkpoint never covers a step the log lacks.
-        const now = performance.now();
-        const stepRecord: StepRecord = {
-          type: 'step',
-          step: globalStep,
+        if (!Number.isFinite(loss)) {
+          throw new EbmError(
+            'NON_FINITE',
+            `${spec.recipe}: the loss became ${loss} at step ${globalStep} (learning rate ${lr}); lower the learning rate.`,
+          );
+        }
+        // The recipe's own update (MoCo's queue, PIRL's memory bank) validates its tensors too.
+        // (A compiled step did that work in its graph.)
+        const afterChecks = tf.getBackend() === 'webgpu' ? setFiniteChecks(false) : undefined;
+        try {
+          if (!compiled) spec.afterStep?.(indices, { step: globalStep, totalSteps });
+        } finally {
+          if (afterChecks !== undefined) setFiniteChecks(afterChecks);
+        }
+        lossSum += loss;
+        lossCount++;
+        globalStep++;
+        epochStep++;
+        stepsThisCall++;
+        const elapsed = (performance.now() - started) / 1000;
+        if (stepsThisCall === 1) firstStepSeconds = elapsed;
+        if (
+          config.timeBudgetSeconds !== undefined &&
+          !planFitted &&
+          stepsThisCall === MEASURE_STEPS + 1
+        ) {
+          // Fit the rest of the run into the budget, keeping the cosine schedule's shape. The
+          // fitted plan is the run's plan from now on: a checkpoint records it and a resume
+          // completes it.
+          const secondsPerStep = (elapsed - firstStepSeconds) / MEASURE_STEPS;
+          const affordable =
+            globalStep + Math.floor((config.timeBudgetSeconds - elapsed) / secondsPerStep);
+          if (affordable < totalSteps) {
+            totalSteps = Math.max(globalStep, affordable);
+            planFitted = true;
+            schedule = makeSchedule(totalSteps);
+          }
+        }
+        loggedSteps++;
+        if (logged && metricsPath) {
+          // Before any checkpoint of this step, so a checkpoint never covers a step the log lacks.
+          const now = performance.now();
+          const stepRecord: StepRecord = {
+            type: 'step',
+            step: globalStep,
+            epoch,
+            loss,
+            learningRate: lr,
+            imagesPerSecond:
+              (loggedSteps * batchSize * spec.viewsPerImage) /
+              Math.max((now - loggedAt) / 1000, 1e-9),
+            ...(gradNorm !== undefined ? { gradNorm } : {}),
+          };
+          await appendMetrics(metricsPath, stepRecord);
+          loggedAt = now;
+          loggedSteps = 0;
+        }
+        const every = config.checkpointEverySteps;
+        let checkpointed = false;
+        if (
+          every !== undefined &&
+          globalStep % every === 0 &&
+          epochStep < stepsPerEpoch &&
+          globalStep < totalSteps
+        ) {
+          // Mid-epoch checkpoint (an epoch's last step is saved with its epoch record below).
+          const sofar = (performance.now() - epochStart) / 1000;
+          epochSeconds += sofar;
+          await save();
+          epochSeconds -= sofar;
+          checkpointed = true;
+        }
+        const imagesPerSecond = (stepsThisCall * batchSize * spec.viewsPerImage) / elapsed;
+        const event: StepEvent = {
           epoch,
+          epochs,
+          step: epochStep - 1,
+          stepsPerEpoch,
+          globalStep,
+          totalSteps,
           loss,
           learningRate: lr,
-          imagesPerSecond:
-            (loggedSteps * batchSize * spec.viewsPerImage) /
-            Math.max((now - loggedAt) / 1000, 1e-9),
-          ...(gradNorm !== undefined ? { gradNorm } : {}),
+          imagesPerSecond,
+          etaSeconds: ((totalSteps - globalStep) * elapsed) / stepsThisCall,
+          ...(checkpointed ? { checkpointed } : {}),
         };
-        await appendMetrics(metricsPath, stepRecord);
-        loggedAt = now;
-        loggedSteps = 0;
+        for (const c of callbacks) await c.onStepEnd?.(event);
       }
-      const every = config.checkpointEverySteps;
-      let checkpointed = false;
-      if (
-        every !== undefined &&
-        globalStep % every === 0 &&
-        epochStep < stepsPerEpoch &&
-        globalStep < totalSteps
-      ) {
-        // Mid-epoch checkpoint (an epoch's last step is saved with its epoch record below).
-        const sofar = (performance.now() - epochStart) / 1000;
-        epochSeconds += sofar;
-        await save();
-        epochSeconds -= sofar;
-        checkpointed = true;
-      }
-      const imagesPerSecond = (stepsThisCall * batchSize * spec.viewsPerImage) / elapsed;
-      const event: StepEvent = {
+      epochSeconds += (performance.now() - epochStart) / 1000;
+      const complete = epochStep >= stepsPerEpoch || globalStep >= totalSteps;
+      const record: EpochRecord = {
         epoch,
-        epochs,
-        step: epochStep - 1,
-        stepsPerEpoch,
-        globalStep,
-        totalSteps,
-        loss,
+        loss: lossSum / Math.max(1, lossCount),
         learningRate: lr,
-        imagesPerSecond,
-        etaSeconds: ((totalSteps - globalStep) * elapsed) / stepsThisCall,
-        ...(checkpointed ? { checkpointed } : {}),
+        imagesPerSecond:
+          (lossCount * batchSize * spec.viewsPerImage) / Math.max(epochSeconds, 1e-9),
+        seconds: epochSeconds,
       };
-      for (const c of callbacks) await c.onStepEnd?.(event);
-    }
-    epochSeconds += (performance.now() - epochStart) / 1000;
-    const complete = epochStep >= stepsPerEpoch || globalStep >= totalSteps;
-    const record: EpochRecord = {
-      epoch,
-      loss: lossSum / Math.max(1, lossCount),
-      learningRate: lr,
-      imagesPerSecond: (lossCount * batchSize * spec.viewsPerImage) / Math.max(epochSeconds, 1e-9),
-      seconds: epochSeconds,
-    };
-    if (!complete) {
-      // Stopped mid-epoch: the checkpoint keeps the position and the running loss; the
-      // caller and the log see a partial record, which a resume replaces by the full one.
-      if (lossCount === 0) break;
-      record.partial = true;
+      if (!complete) {
+        // Stopped mid-epoch: the checkpoint keeps the position and the running loss; the
+        // caller and the log see a partial record, which a resume replaces by the full one.
+        if (lossCount === 0) break;
+        record.partial = true;
+        await sync();
+        if (config.evaluate) record.metrics = await config.evaluate(epoch);
+        await save();
+        result.push(record);
+        if (metricsPath) await appendMetrics(metricsPath, record);
+        for (const c of callbacks) await c.onEpochEnd?.(record);
+        break;
+      }
+      await sync();
       if (config.evaluate) record.metrics = await config.evaluate(epoch);
-      await save();
+      history.push(record);
       result.push(record);
+      epoch++;
+      epochStep = 0;
+      lossSum = 0;
+      lossCount = 0;
+      epochSeconds = 0;
+      const finished = epoch === epochs || globalStep >= totalSteps;
+      const due =
+        epoch % checkpointEvery === 0 ||
+        finished ||
+        (config.checkpointEverySteps !== undefined &&
+          globalStep % config.checkpointEverySteps === 0);
+      // Checkpoint first, then the log: a crash between them leaves a checkpoint with a record
+      // the log lacks, which the resume restores (see rewriteMetrics above).
+      if (due) await save();
       if (metricsPath) await appendMetrics(metricsPath, record);
       for (const c of callbacks) await c.onEpochEnd?.(record);
-      break;
+      if (stopped) break;
     }
-    if (config.evaluate) record.metrics = await config.evaluate(epoch);
-    history.push(record);
-    result.push(record);
-    epoch++;
-    epochStep = 0;
-    lossSum = 0;
-    lossCount = 0;
-    epochSeconds = 0;
-    const finished = epoch === epochs || globalStep >= totalSteps;
-    const due =
-      epoch % checkpointEvery === 0 ||
-      finished ||
-      (config.checkpointEverySteps !== undefined && globalStep % config.checkpointEverySteps === 0);
-    // Checkpoint first, then the log: a crash between them leaves a checkpoint with a record
-    // the log lacks, which the resume restores (see rewriteMetrics above).
-    if (due) await save();
-    if (metricsPath) await appendMetrics(metricsPath, record);
-    for (const c of callbacks) await c.onEpochEnd?.(record);
-    if (stopped) break;
+    // Stopped at an epoch boundary without a checkpoint due there: save so a resume is exact.
+    if (stopped) await save();
+    await sync();
+    if (stopped) stopReason = stopped;
+    else if (planFitted && totalSteps < plannedSteps) stopReason = 'timeBudget';
+    const previous = history.length - result.filter((r) => !r.partial).length;
+    return {
+      history: [...history.slice(0, previous), ...result],
+      steps: stepsThisCall,
+      stopReason,
+      seconds: (performance.now() - started) / 1000,
+      engine: engine.engine,
+      ...(engine.note !== undefined ? { engineNote: engine.note } : {}),
+    };
   }
-  // Stopped at an epoch boundary without a checkpoint due there: save so a resume is exact.
-  if (stopped) await save();
-  if (stopped) stopReason = stopped;
-  else if (planFitted && totalSteps < plannedSteps) stopReason = 'timeBudget';
-  const previous = history.length - result.filter((r) => !r.partial).length;
-  return {
-    history: [...history.slice(0, previous), ...result],
-    steps: stepsThisCall,
-    stopReason,
-    seconds: (performance.now() - started) / 1000,
-  };
+
+  /** One tfjs step: the loss and its gradients on the tfjs backend, the tfjs optimizer's update. */
+  async function tfjsStep(
+    indices: Int32Array,
+    logged: boolean,
+  ): Promise<{ loss: number; gradNorm?: number }> {
+    let gradNorm: number | undefined;
+    const trainable = spec.trainable();
+    let gradNormTensor: tf.Tensor | undefined;
+    // webgpu has no synchronous reads: the losses' input NaN scans (a dataSync each) are off
+    // during its steps; the loss itself is checked after its async read below.
+    const finiteChecks = tf.getBackend() === 'webgpu' ? setFiniteChecks(false) : undefined;
+    let lossTensor: tf.Tensor;
+    try {
+      lossTensor = guardGradientTape(() => {
+        if (ownMinimize) return optimizer.minimize(() => spec.loss(indices, rng), true, trainable)!;
+        const { value, grads } = optimizer.computeGradients(
+          () => spec.loss(indices, rng),
+          trainable,
+        );
+        try {
+          if (logged) gradNormTensor = globalNorm(Object.values(grads));
+          optimizer.applyGradients(
+            trainable.map((v) => ({ name: v.name, tensor: grads[v.name]! })),
+          );
+        } finally {
+          tf.dispose(grads);
+        }
+        return value;
+      });
+    } finally {
+      if (finiteChecks !== undefined) setFiniteChecks(finiteChecks);
+    }
+    // An async read: webgpu (Dawn in Node) has no dataSync, and it does not block the tab.
+    const loss = (await lossTensor.data())[0]!;
+    lossTensor.dispose();
+    if (gradNormTensor !== undefined) {
+      gradNorm = (await gradNormTensor.data())[0]!;
+      gradNormTensor.dispose();
+    }
+
+    return { loss, ...(gradNorm !== undefined ? { gradNorm } : {}) };
+  }
 }
 
 /** √Σ‖g‖² over all gradients as a scalar tensor, read later asynchronously (the gradients stay the caller's). */

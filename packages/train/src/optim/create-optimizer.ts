@@ -3,11 +3,22 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AdamW } from './adamw.js';
 import { Lars } from './lars.js';
 
-/** tfjs's MomentumOptimizer.dispose skips the learning-rate scalar SGD keeps; free it too. */
+/**
+ * tfjs's MomentumOptimizer.dispose skips the learning-rate scalar SGD keeps, and its setWeights
+ * replaces the accumulators without disposing the old ones (the onnxruntime engine sets them at
+ * every checkpoint); free both.
+ */
 class MomentumOptimizer extends tf.MomentumOptimizer {
   override dispose(): void {
     super.dispose();
     (this as unknown as { c?: tf.Tensor }).c?.dispose();
+  }
+
+  override async setWeights(weightValues: { name: string; tensor: tf.Tensor }[]): Promise<void> {
+    const old = (this as unknown as { accumulations: { variable: tf.Variable }[] }).accumulations;
+    const previous = old.filter((a) => a != null).map((a) => a.variable);
+    await super.setWeights(weightValues);
+    tf.dispose(previous);
   }
 }
 

@@ -51,6 +51,15 @@ export interface StepRecord {
 
 /** Hooks a caller passes to a recipe. Throwing from one stops training (the run can resume from its checkpoint). */
 export interface TrainingCallbacks {
+  /** Before the first step: the engine the run uses ('auto' resolved) and, if it fell back, why. */
+  onStart?(event: StartEvent): void | Promise<void>;
   onStepEnd?(event: StepEvent): void | Promise<void>;
   onEpochEnd?(record: EpochRecord): void | Promise<void>;
+}
+
+/** What a training loop reports before its first step. */
+export interface StartEvent {
+  engine: 'tfjs' | 'onnxruntime';
+  /** Why engine 'auto' ran on tfjs. */
+  engineNote?: string;
 }

@@ -1,11 +1,12 @@
 import { resolveOptions } from '@ebmjs/contract';
-import { type Rng, untaped } from '@ebmjs/core';
+import { EbmError, type Rng, untaped } from '@ebmjs/core';
 import { ntXent } from '@ebmjs/losses';
 import { type Encoder, type Head, projectionHead } from '@ebmjs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Augmentation } from '../augment/augmentation.js';
 import * as presets from '../augment/presets.js';
-import { datasetSize, type ImageDataset, imageBatch } from '../datasets/dataset.js';
+import { datasetSize, type ImageDataset } from '../datasets/dataset.js';
+import { compileSimclrStep } from '../engine/simclr-step.js';
 import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
 import {
@@ -21,6 +22,7 @@ import {
   modelFingerprint,
   trainableVariables,
 } from './shared.js';
+import { twoViews } from './two-views.js';
 
 export interface SimCLRConfig extends TrainConfig {
   dataset: ImageDataset;
@@ -90,17 +92,21 @@ export async function trainSimCLR(given: SimCLRConfig): Promise<SimCLRResult> {
           });
         return multiCropLoss(crop.global, z.length, (g, v) => loss(z[g]!, z[v]!));
       }
-      // Augmentation is data preparation: keep it off the gradient tape.
-      const views = untaped(() =>
-        tf.tidy(() => {
-          const x = imageBatch(dataset, indices);
-          return tf.concat([pipeline(x, rng), pipeline(x, rng)], 0);
-        }),
-      );
+      const pair = twoViews(dataset, indices, pipeline, rng);
+      const views = untaped(() => tf.concat(pair, 0));
+      tf.dispose(pair);
       const features = encoder.model.apply(views, { training: true }) as tf.Tensor;
       const z = head.model.apply(features, { training: true }) as tf.Tensor2D;
       const [z1, z2] = tf.split(z, 2, 0) as [tf.Tensor2D, tf.Tensor2D];
       return loss(z1, z2);
+    },
+    compile: (ctx) => {
+      if (crop)
+        throw new EbmError(
+          'UNSUPPORTED',
+          `trainSimCLR: engine 'onnxruntime' compiles the two-view step; multiCrop needs engine 'tfjs'.`,
+        );
+      return compileSimclrStep({ dataset, encoder, head, pipeline, temperature }, ctx);
     },
     models: () => ({ encoder: encoder.model, head: head.model }),
     fingerprint: {
