@@ -15,6 +15,9 @@ export interface RunInfo {
   seconds?: number;
   /** What computed the run (`selectBackend()`'s answer), for `ebm inspect`. */
   backend?: RunBackend;
+  /** The engine that ran the steps (`--engine`, 'auto' resolved), and why 'auto' chose tfjs. */
+  engine?: 'tfjs' | 'onnxruntime';
+  engineNote?: string;
   /** The training monitors' settings (`--knn-every`, `--online-probe`), when on. */
   monitors?: Record<string, unknown>;
 }

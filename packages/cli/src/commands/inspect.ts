@@ -100,6 +100,7 @@ async function inspectRun(path: string): Promise<Report> {
     recipe: run?.['recipe'] ?? null,
     dataset: run?.['dataset'] ?? null,
     backend: run?.['backend'] ?? null,
+    engine: run?.['engine'] ?? null,
     settings: run?.['config'] ?? null,
     stopReason: run?.['stopReason'] ?? null,
     epochsDone: done.length,
@@ -133,6 +134,9 @@ function reportLines(r: Report): string[] {
   return [
     `run ${r.path}: ${j(r['recipe'] ?? 'unknown recipe')} on ${j(r['dataset'] ?? 'unknown data')}`,
     ...(r['backend'] ? [`backend: ${backendText(r['backend'])}`] : []),
+    ...(r['engine']
+      ? [`engine: ${String(r['engine'])}${r['engineNote'] ? ` (${String(r['engineNote'])})` : ''}`]
+      : []),
     ...(r['settings'] ? [`settings: ${j(r['settings'])}`] : []),
     `epochs done: ${r['epochsDone']}${r['stepsLogged'] !== null ? `, steps logged to ${r['stepsLogged']}` : ''}${r['stopReason'] ? ` (${r['stopReason']})` : ''}`,
     `last losses: ${(r['lastLosses'] as number[]).map((l) => l.toFixed(4)).join(', ') || 'none'}`,

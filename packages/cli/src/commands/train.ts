@@ -10,6 +10,7 @@ import {
   onlineLinearProbe,
   progressBar,
   type TrainConfig,
+  type TrainingEngineName,
   type TrainingMonitors,
   type TrainResult,
   take,
@@ -53,6 +54,7 @@ const OPTIONS = {
   'batch-size': { type: 'string' },
   lr: { type: 'string' },
   optimizer: { type: 'string' },
+  engine: { type: 'string' },
   'weight-decay': { type: 'string' },
   temperature: { type: 'string' },
   'projection-dim': { type: 'string' },
@@ -94,6 +96,7 @@ export const train: Command = {
     '  --batch-size <n>          images per step (default 256)',
     '  --lr <x>                  base learning rate (default 1e-3)',
     '  --optimizer <name>        sgd | adam | adamw | lars (default adam)',
+    '  --engine <name>           tfjs | onnxruntime (the whole step as one ONNX graph on native kernels) | auto (default tfjs)',
     '  --weight-decay <x>        for adamw and lars',
     '  --temperature <x>         loss temperature (simclr, moco, pirl; recipe default)',
     '  --projection-dim <n>      projection (expander) size (recipe default)',
@@ -150,6 +153,12 @@ export const train: Command = {
         'adamw',
         'lars',
       ]) ?? 'adam';
+    const engine =
+      choiceFlag<TrainingEngineName>(get('engine', 'engine'), 'engine', [
+        'tfjs',
+        'onnxruntime',
+        'auto',
+      ]) ?? 'tfjs';
     const lr = numberFlag(get('lr', 'lr'), 'lr', { above: 0 }) ?? 1e-3;
     const weightDecay = numberFlag(get('weight-decay', 'weightDecay'), 'weight-decay', { min: 0 });
     const temperature = numberFlag(get('temperature', 'temperature'), 'temperature', {
@@ -205,6 +214,7 @@ export const train: Command = {
         learningRate: lr,
         ...(weightDecay !== undefined ? { weightDecay } : {}),
       },
+      engine,
       warmupEpochs: numberFlag(get('warmup-epochs', 'warmupEpochs'), 'warmup-epochs', { min: 0 }),
       timeBudgetSeconds: numberFlag(get('time-budget', 'timeBudgetSeconds'), 'time-budget', {
         above: 0,
@@ -242,7 +252,14 @@ export const train: Command = {
       `data: ${dataset.name}, ${dataset.labels.length} images of [${dataset.imageShape.join(', ')}]`,
     );
     await mkdir(out, { recursive: true });
-    config.callbacks = [progressBar()];
+    config.callbacks = [
+      {
+        onStart: (event) => {
+          io.err(`engine: ${event.engine}${event.engineNote ? ` (${event.engineNote})` : ''}`);
+        },
+      },
+      progressBar(),
+    ];
     let monitors: TrainingMonitors | undefined;
     const report = !flags.bool('no-report');
     // The monitors and the report need the encoder while it trains: build the recipe's default
@@ -339,6 +356,8 @@ export const train: Command = {
       },
       ...(monitoring ? { monitors: monitoring } : {}),
       backend: runBackend(backend),
+      engine: result.engine,
+      ...(result.engineNote ? { engineNote: result.engineNote } : {}),
       stopReason: result.stopReason,
       seconds: result.seconds,
     });
