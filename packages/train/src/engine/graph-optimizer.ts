@@ -12,6 +12,9 @@ export function graphOptimizer(
   recipe: string,
 ): { spec: experimental.OptimizerSpec; slots: SlotNames } {
   switch (config.name) {
+    case 'adam':
+      // createOptimizer's 'adam' is ebm.js's AdamW without decay: Adam's update with ε = 1e-8.
+      return { spec: { kind: 'adam', epsilon: 1e-8 }, slots: { m: 'm', v: 'v' } };
     case 'sgd':
       return {
         spec: { kind: 'sgd', momentum: config.momentum ?? 0.9 },
@@ -20,7 +23,7 @@ export function graphOptimizer(
     default:
       throw new EbmError(
         'UNSUPPORTED',
-        `${recipe}: engine 'onnxruntime' cannot compile optimizer "${config.name}" yet; supported: sgd.`,
+        `${recipe}: engine 'onnxruntime' cannot compile optimizer "${config.name}" yet; supported: adam, sgd.`,
       );
   }
 }

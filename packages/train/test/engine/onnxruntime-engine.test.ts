@@ -55,21 +55,27 @@ const expectSameRun = (a: Run, b: Run, tol: number) => {
 };
 
 describe("engine 'onnxruntime' (SimCLR)", () => {
-  it('runs the same 8 steps as the tfjs engine: every loss and the final weights and statistics to 1e-4', async () => {
-    const tfjs = await simclr({ engine: 'tfjs' });
-    const ort = await simclr({ engine: 'onnxruntime' });
-    expect(tfjs.engine).toBe('tfjs');
-    expect(ort.engine).toBe('onnxruntime');
-    expect(ort.losses).toHaveLength(8);
-    expectSameRun(ort, tfjs, 1e-4);
-    // The weights moved: the comparison is not between two initial states.
-    const initial = convEncoder({ inputShape: [8, 8, 1], channels: [4, 8], seed: 1 });
-    const first = initial.model.getWeights()[0]!.dataSync();
-    expect(Math.max(...first.map((v, i) => Math.abs(v - ort.weights[0]![i]!)))).toBeGreaterThan(
-      1e-3,
-    );
-    initial.model.dispose();
-  });
+  it.each([
+    { name: 'sgd', learningRate: 0.05, momentum: 0.9 },
+    { name: 'adam', learningRate: 1e-3 },
+  ] as const)(
+    'runs the same 8 steps as the tfjs engine with $name: every loss and the final weights and statistics to 1e-4',
+    async (optimizer) => {
+      const tfjs = await simclr({ engine: 'tfjs', optimizer });
+      const ort = await simclr({ engine: 'onnxruntime', optimizer });
+      expect(tfjs.engine).toBe('tfjs');
+      expect(ort.engine).toBe('onnxruntime');
+      expect(ort.losses).toHaveLength(8);
+      expectSameRun(ort, tfjs, 1e-4);
+      // The weights moved: the comparison is not between two initial states.
+      const initial = convEncoder({ inputShape: [8, 8, 1], channels: [4, 8], seed: 1 });
+      const first = initial.model.getWeights()[0]!.dataSync();
+      expect(Math.max(...first.map((v, i) => Math.abs(v - ort.weights[0]![i]!)))).toBeGreaterThan(
+        1e-3,
+      );
+      initial.model.dispose();
+    },
+  );
 
   it('resumes exactly on the same engine, and a checkpoint moves between engines both ways', async () => {
     const straight = await simclr({ engine: 'onnxruntime' });
