@@ -10,7 +10,18 @@ export {
   type OrtTrainingEngineOptions,
 } from './engine.js';
 export { GRAD_RULES } from './grad-rules/index.js';
-export type { OptimizerSpec } from './optimizer.js';
+export {
+  buildOptimizerStep,
+  decaysByDefault,
+  type OptimizedValue,
+  type OptimizerOutputs,
+  type OptimizerSpec,
+  type OptimizerStateLayout,
+  type OptimizerStepWeight,
+  optimizerStateLayout,
+  stateSlots,
+  type WeightRule,
+} from './optimizer.js';
 export {
   buildSimclrStep,
   type SimclrStepGraph,
