@@ -58,6 +58,8 @@ describe("engine 'onnxruntime' (SimCLR)", () => {
   it.each([
     { name: 'sgd', learningRate: 0.05, momentum: 0.9 },
     { name: 'adam', learningRate: 1e-3 },
+    { name: 'adamw', learningRate: 1e-3, weightDecay: 0.05 },
+    { name: 'lars', learningRate: 0.5, momentum: 0.9, weightDecay: 1e-4 },
   ] as const)(
     'runs the same 8 steps as the tfjs engine with $name: every loss and the final weights and statistics to 1e-4',
     async (optimizer) => {
