@@ -18,8 +18,10 @@ export function flatten(args: LayerConversion): string[] {
     shape = perm.map((p) => shape[p] ?? null);
   }
   const y = b.op('Flatten', [x], args.layer.name, { axis: attr.int(1) });
-  // The Transpose-folding pass needs the static shape of what is flattened.
-  if (shape.slice(1).every((d) => typeof d === 'number')) {
+  // The Transpose-folding pass needs the static shape of what is flattened; a training graph
+  // (see training/parameters.ts) opts out, as its weights must stay the tfjs variables.
+  const keepsWeights = (args.ctx as { keepsWeightLayouts?: boolean }).keepsWeightLayouts === true;
+  if (!keepsWeights && shape.slice(1).every((d) => typeof d === 'number')) {
     b.graph.shapes.set(x, [-1, ...(shape.slice(1) as number[])]);
   }
   return [y];

@@ -67,6 +67,82 @@ const CASES: Record<string, OpCase[]> = {
       tfjs: (x, w, bias) =>
         tf.add(tfConv(x!, w!, 2, [1, 0, 1, 1]), tf.reshape(bias!, [1, -1, 1, 1])),
     },
+    {
+      // ResNet's 1×1 stride-2 projection shortcut over an odd size (the last row/column unread).
+      inputs: [{ shape: [2, 3, 7, 5] }, { shape: [4, 3, 1, 1] }],
+      onnx: op('Conv', { kernel_shape: attr.ints([1, 1]), strides: attr.ints([2, 2]) }),
+      tfjs: (x, w) => tfConv(x!, w!, 2, [0, 0, 0, 0]),
+    },
+    {
+      // ResNet's ImageNet stem: 7×7 stride 2, 'same' on an odd size (pads 3, 3).
+      inputs: [{ shape: [2, 3, 11, 9] }, { shape: [2, 3, 7, 7] }],
+      onnx: op('Conv', {
+        kernel_shape: attr.ints([7, 7]),
+        strides: attr.ints([2, 2]),
+        pads: attr.ints([3, 3, 3, 3]),
+      }),
+      tfjs: (x, w) => tfConv(x!, w!, 2, [3, 3, 3, 3]),
+    },
+    {
+      // Dilated (2, 1), asymmetric pads (tfjs takes strides or dilations, not both).
+      inputs: [{ shape: [1, 2, 9, 8] }, { shape: [3, 2, 3, 2] }],
+      onnx: op('Conv', {
+        kernel_shape: attr.ints([3, 2]),
+        dilations: attr.ints([2, 1]),
+        pads: attr.ints([2, 0, 1, 1]),
+      }),
+      // tfjs has no gradient for dilated convs: the reference dilates the kernel with zero rows.
+      tfjs: (x, w) => {
+        const row = (i: number) => tf.slice(w!, [0, 0, i, 0], [-1, -1, 1, -1]);
+        const zero = tf.zerosLike(row(0));
+        const dilated = tf.concat([row(0), zero, row(1), zero, row(2)], 2);
+        return tfConv(x!, dilated, 1, [2, 0, 1, 1]);
+      },
+    },
+    {
+      // Grouped (2 groups of 2 input, 3 output channels), strided and padded, with a bias.
+      inputs: [{ shape: [2, 4, 7, 6] }, { shape: [6, 2, 3, 3] }, { shape: [6] }],
+      onnx: op('Conv', {
+        kernel_shape: attr.ints([3, 3]),
+        strides: attr.ints([2, 2]),
+        pads: attr.ints([1, 1, 1, 0]),
+        group: attr.int(2),
+      }),
+      tfjs: (x, w, bias) => {
+        const parts = [0, 1].map((g) =>
+          tfConv(
+            tf.slice(x!, [0, 2 * g, 0, 0], [-1, 2, -1, -1]),
+            tf.slice(w!, [3 * g, 0, 0, 0], [3, -1, -1, -1]),
+            2,
+            [1, 1, 1, 0],
+          ),
+        );
+        return tf.add(tf.concat(parts, 1), tf.reshape(bias!, [1, -1, 1, 1]));
+      },
+    },
+    {
+      // Depthwise (group = channels).
+      inputs: [{ shape: [2, 3, 6, 5] }, { shape: [3, 1, 3, 3] }],
+      onnx: op('Conv', {
+        kernel_shape: attr.ints([3, 3]),
+        pads: attr.ints([1, 1, 1, 1]),
+        group: attr.int(3),
+      }),
+      tfjs: (x, w) =>
+        nchw(
+          tf.depthwiseConv2d(
+            nhwc(x!) as tf.Tensor4D,
+            tf.transpose(w!, [2, 3, 0, 1]) as tf.Tensor4D,
+            1,
+            [
+              [0, 0],
+              [1, 1],
+              [1, 1],
+              [0, 0],
+            ],
+          ),
+        ),
+    },
   ],
   MaxPool: [
     {
@@ -103,6 +179,21 @@ const CASES: Record<string, OpCase[]> = {
           strides: attr.ints([2, 2]),
         }),
       tfjs: (x) => nchw(tf.maxPool(nhwc(tf.relu(x!)) as tf.Tensor4D, 2, 2, 'valid')),
+    },
+    {
+      // ResNet's ImageNet stem pool: 3×3 stride 2 'same' on an odd size (overlapping windows,
+      // pads 1 on each side), through the Indices output with a summing scatter.
+      inputs: [{ shape: [2, 3, 9, 7] }],
+      onnx: (b, [x]) =>
+        b.node('MaxPool', [x!], {
+          outputs: 2,
+          attributes: {
+            kernel_shape: attr.ints([3, 3]),
+            strides: attr.ints([2, 2]),
+            pads: attr.ints([1, 1, 1, 1]),
+          },
+        })[0]!,
+      tfjs: (x) => nchw(tf.maxPool(nhwc(x!) as tf.Tensor4D, 3, 2, 'same')),
     },
     {
       // 3×3 windows with stride 3 and ties: the mask form for k = 3.
@@ -153,6 +244,12 @@ const CASES: Record<string, OpCase[]> = {
       onnx: reduce('ReduceMean', [2, 3], false),
       tfjs: (x) => tf.mean(x!, [2, 3]),
     },
+    {
+      // GlobalAveragePooling2D over an odd feature map, kept dims.
+      inputs: [{ shape: [3, 2, 5, 3] }],
+      onnx: reduce('ReduceMean', [2, 3], true),
+      tfjs: (x) => tf.mean(x!, [2, 3], true),
+    },
   ],
   ReduceSum: [
     {
@@ -178,6 +275,17 @@ const CASES: Record<string, OpCase[]> = {
   Add: [
     {
       inputs: [{ shape: [2, 3, 4] }, { shape: [3, 1] }],
+      onnx: op('Add'),
+      tfjs: (a, c) => tf.add(a!, c!),
+    },
+    {
+      // A residual Add (same shapes), and broadcasting on both sides at once.
+      inputs: [{ shape: [2, 3, 5, 5] }, { shape: [2, 3, 5, 5] }],
+      onnx: op('Add'),
+      tfjs: (a, c) => tf.add(a!, c!),
+    },
+    {
+      inputs: [{ shape: [2, 1, 5] }, { shape: [3, 1] }],
       onnx: op('Add'),
       tfjs: (a, c) => tf.add(a!, c!),
     },
@@ -273,6 +381,19 @@ describe('gradient rules against tf.grads (cpu backend), ≤ 1e-4 relative', () 
   it('every registered rule has a case', () => {
     const tested = new Set(Object.keys(CASES));
     expect(Object.keys(GRAD_RULES).filter((k) => !tested.has(k) && k !== 'Shape')).toEqual([]);
+  });
+  it('an op without a rule, or a form a rule does not take, is an UNSUPPORTED EbmError naming it', async () => {
+    const run = (c: Omit<OpCase, 'tfjs'>) => gradError({ ...c, tfjs: (x) => x! });
+    await expect(run({ inputs: [{ shape: [3] }], onnx: op('Sign') })).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringContaining('ONNX Sign'),
+    });
+    await expect(
+      run({
+        inputs: [{ shape: [4, 5] }, { shape: [4, 3] }],
+        onnx: op('Gemm', { transA: attr.int(1) }),
+      }),
+    ).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('Gemm') });
   });
   for (const [name, cases] of Object.entries(CASES)) {
     cases.forEach((c, i) => {

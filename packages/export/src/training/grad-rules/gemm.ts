@@ -1,3 +1,4 @@
+import { exportError } from '../../errors.js';
 import { attr, intAttr } from '../../ir.js';
 import type { GradRule } from '../grad-context.js';
 
@@ -14,7 +15,11 @@ export const gemmGrad: GradRule = (ctx, node, [dy]) => {
     (alpha?.type === 'FLOAT' && alpha.value !== 1) ||
     (beta?.type === 'FLOAT' && beta.value !== 1)
   ) {
-    throw new Error(`training: Gemm ${node.name} with transA/alpha/beta is not supported`);
+    throw exportError(
+      'UNSUPPORTED',
+      `training: Gemm ${node.name} with transA = 1, alpha ≠ 1 or beta ≠ 1 has no gradient rule (the Dense converter emits transA = 0, alpha = beta = 1).`,
+      { opType: 'Gemm', node: node.name },
+    );
   }
   const transB = intAttr(node, 'transB', 0) === 1;
   const t = (x: number) => attr.int(x);

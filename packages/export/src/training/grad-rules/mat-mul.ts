@@ -1,3 +1,4 @@
+import { exportError } from '../../errors.js';
 import { attr } from '../../ir.js';
 import type { GradRule } from '../grad-context.js';
 
@@ -5,7 +6,11 @@ import type { GradRule } from '../grad-context.js';
 export const matMulGrad: GradRule = (ctx, node, [dy]) => {
   const [a, b] = node.inputs as [string, string];
   if (ctx.shape(a).length !== 2 || ctx.shape(b).length !== 2) {
-    throw new Error(`training: MatMul ${node.name} of rank > 2 is not supported`);
+    throw exportError(
+      'UNSUPPORTED',
+      `training: MatMul ${node.name} needs rank-2 inputs, received ranks ${ctx.shape(a).length} and ${ctx.shape(b).length}.`,
+      { opType: 'MatMul', node: node.name },
+    );
   }
   return [
     ctx.needs(a) ? ctx.b.op('Gemm', [dy!, b], undefined, { transB: attr.int(1) }) : undefined,

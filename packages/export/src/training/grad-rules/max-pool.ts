@@ -1,3 +1,4 @@
+import { exportError } from '../../errors.js';
 import { attr, type IrGraph, type IrNode, intsAttr } from '../../ir.js';
 import type { GradContext, GradRule } from '../grad-context.js';
 
@@ -69,7 +70,11 @@ export const maxPoolGrad: GradRule = (ctx, node, [dy]) => {
   if (maxPoolUsesMask(ctx.graph, node, ctx.shape(x))) return [firstMaxGradient(ctx, node, dy!)];
   const indices = node.outputs[1];
   if (indices === undefined || indices === '') {
-    throw new Error(`training: MaxPool ${node.name} has no Indices output`);
+    throw exportError(
+      'UNSUPPORTED',
+      `training: MaxPool ${node.name} needs its Indices output for its gradient, received a node with one output.`,
+      { opType: 'MaxPool', node: node.name },
+    );
   }
   const xs = ctx.shape(x);
   const total = xs.reduce((a, d) => a * d, 1);
