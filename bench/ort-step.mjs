@@ -61,13 +61,19 @@ try {
     opt.net === 'conv'
       ? (models ?? nets).convEncoder({ inputShape })
       : (models ?? nets).resnet18({ inputShape, stem: 'cifar' });
-  const head = (models ?? nets).projectionHead({ inputDim: encoder.embeddingDim });
+  // bench/nets.mjs's head takes (inputDim) and returns the model itself.
+  const head = models
+    ? models.projectionHead({ inputDim: encoder.embeddingDim })
+    : { model: nets.projectionHead(encoder.embeddingDim) };
   const t0 = performance.now();
   const graph = await experimental.buildSimclrStep(encoder.model, head.model, {
     batchSize: batch,
     temperature: 0.5,
   });
   result.compileSeconds = (performance.now() - t0) / 1000;
+  result.params = graph.state
+    .filter((s) => s.kind === 'weight')
+    .reduce((n, s) => n + s.dims.reduce((a, d) => a * d, 1), 0);
   result.graphBytes = graph.model.length;
   const prefix = join(tmpdir(), `ebm-ort-step-${process.pid}`);
   const engine = await experimental.OrtTrainingEngine.create(ort, graph, {

@@ -184,6 +184,7 @@ const record = (config, r) => {
     row.stepSeconds = r.stepSeconds;
     row.rounds = r.rounds ?? 1;
     row.medianStepSeconds = median(r.stepSeconds);
+    if (r.params !== undefined) row.params = r.params;
     row.imagesPerSecond = config.batch / row.medianStepSeconds;
     if (r.stepCpuSeconds?.length) {
       row.stepCpuSeconds = r.stepCpuSeconds;
@@ -253,7 +254,8 @@ if (parts.includes('train') && opt.backend === 'webgpu') {
         const torchRuns = [];
         const tfjsRuns = [];
         const ortRuns = [];
-        const withOrt = net === 'conv' && !opt['no-ort'];
+        // Both nets compile into the step graph (resnet18 since issue 17 stage 2).
+        const withOrt = (net === 'conv' || net === 'resnet18') && !opt['no-ort'];
         for (let round = 0; round < rounds; round++) {
           if (torch.available) torchRuns.push(torchRun(net, batch, threads));
           const extra = opt.profile && round === rounds - 1 ? ['--profile'] : [];

@@ -135,6 +135,8 @@ def main():
                 'stepCpuSeconds': cpu_times,
                 'losses': losses,
                 'mkldnn': torch.backends.mkldnn.is_available(),
+                # Trainable parameters of encoder + head: the same count as ebm.js's step graph.
+                'params': sum(p.numel() for p in model.parameters()),
             }
         )
     )
