@@ -54,6 +54,17 @@ describe('timeBudgetSeconds', () => {
     expect(events.at(-1)!.learningRate).toBeLessThan(0.01 * 0.01);
   });
 
+  it('fits the plan again after 20 steps when the first timed steps were slow', async () => {
+    // Steps 2–4 at 0.15 s (ORT's arena growing), then 0.1 s: the first fit alone would plan
+    // ~66 steps of a 10 s budget that affords ~95.
+    const { result, clock, events } = await run(10, (i) => (i === 1 ? 0.5 : i <= 4 ? 0.15 : 0.1));
+    expect(result.stopReason).toBe('timeBudget');
+    expect(result.steps).toBeGreaterThanOrEqual(90);
+    expect(clock).toBeLessThanOrEqual(10 + 1e-9);
+    expect(events.at(-1)!.totalSteps).toBe(result.steps);
+    expect(events.at(-1)!.learningRate).toBeLessThan(0.01 * 0.01);
+  });
+
   it('with steady steps, plans budget / step time steps', async () => {
     const { result, clock } = await run(10, () => 0.5);
     expect(result.stopReason).toBe('timeBudget');
