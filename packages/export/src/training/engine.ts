@@ -68,10 +68,11 @@ export class OrtTrainingEngine {
     this.steps = startStep;
     this.session = session;
     this.graph = graph;
+    // The first step's output buffers hold NaN, so that step can tell whether ORT wrote them.
     const make = (s: StepTensor, copy: boolean) =>
       new ort.Tensor(
         'float32',
-        copy ? Float32Array.from(s.initial) : new Float32Array(s.initial.length),
+        copy ? Float32Array.from(s.initial) : new Float32Array(s.initial.length).fill(Number.NaN),
         s.dims,
       );
     this.current = new Map(graph.state.map((s) => [s.input, make(s, true)]));
@@ -130,12 +131,19 @@ export class OrtTrainingEngine {
       [this.graph.inputs.step]: new T('float32', Float32Array.of(this.steps + 1), []),
     };
     const fetches: Record<string, OrtTensorLike | null> = { [this.graph.loss]: null };
+    const preallocate = !this.checkedOutputs || this.preallocatedOutputs;
     for (const s of this.graph.state) {
       feeds[s.input] = this.current.get(s.input)!;
-      fetches[s.next] = this.spare.get(s.input)!;
+      fetches[s.next] = preallocate ? this.spare.get(s.input)! : null;
     }
     for (const g of this.graph.gradients.values()) fetches[g] = null;
-    const out = await this.session.run(feeds, fetches);
+    let out = await this.session.run(feeds, fetches);
+    if (!this.checkedOutputs && this.graph.state.some((s) => this.lostOutput(out[s.next]!, s))) {
+      // onnxruntime-web (1.30) copies a preallocated CPU output into wasm memory and hands the
+      // same, unwritten Tensor back: rerun the first step (same feeds) with fetches it allocates.
+      for (const s of this.graph.state) fetches[s.next] = null;
+      out = await this.session.run(feeds, fetches);
+    }
     const next = new Map<string, OrtTensorLike>();
     let reused = true;
     for (const s of this.graph.state) {
@@ -155,6 +163,12 @@ export class OrtTrainingEngine {
     const gradients = new Map<string, Float32Array>();
     for (const [w, g] of this.graph.gradients) gradients.set(w, out[g]!.data as Float32Array);
     return { loss: (out[this.graph.loss]!.data as Float32Array)[0]!, gradients };
+  }
+
+  /** The runtime returned this state's own spare buffer, still holding the NaN it was given. */
+  private lostOutput(t: OrtTensorLike, s: StepTensor): boolean {
+    const spare = this.spare.get(s.input)!.data as Float32Array;
+    return t.data === spare && spare.length > 0 && Number.isNaN(spare[0]);
   }
 
   /** The current value of a state tensor (by graph input name), in ONNX layout. */
