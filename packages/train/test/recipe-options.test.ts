@@ -31,6 +31,8 @@ const LOOP = [
   'resume',
   'extend',
   'signal',
+  'engine',
+  'onnxruntime',
   'callbacks',
   'evaluate',
 ];
