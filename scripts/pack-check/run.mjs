@@ -11,9 +11,10 @@
 //   static   every bare import in the tarball's dist/*.js and *.d.ts is declared
 //   use      node ESM import + a tiny real use (fixtures/use/<pkg>.mjs)
 //   tsc      fixtures/consumer/<pkg>.ts under moduleResolution bundler and node16
-//   browser  (core, losses, models, train, web-infer) Vite app build of fixtures/browser/<pkg>.js,
-//            loaded in headless Chromium (train: one SimCLR step on wasm); the web-infer bundle
-//            must hold no onnxruntime-node / Node built-in, models' and train's modules none either
+//   browser  (core, losses, models, train, export, web-infer) Vite app build of
+//            fixtures/browser/<pkg>.js, loaded in headless Chromium (train: one SimCLR step on
+//            wasm); the web-infer bundle must hold no onnxruntime-node / Node built-in, and the
+//            modules of models, train and export none either
 //   publint  publint on the unpacked tarball; attw --profile esm-only on the tarball
 //   readme   the packed README, verbatim: its install lines (`npm install ...`/`pnpm add ...` in
 //            the sh blocks up to the example) into a fresh project, then the code block marked
@@ -61,12 +62,12 @@ const PACKAGES = {
   models: { browser: true, nodeFree: ['@ebmjs/models'], direct: ['@ebmjs/core'] },
   train: {
     browser: true,
-    nodeFree: ['@ebmjs/models', '@ebmjs/train'],
+    nodeFree: ['@ebmjs/models', '@ebmjs/train', '@ebmjs/export'],
     wasm: true,
     direct: ['@ebmjs/core', '@ebmjs/models'],
   },
   lab: { direct: ['@ebmjs/core'] },
-  export: { direct: ['@ebmjs/core'] },
+  export: { browser: true, nodeFree: ['@ebmjs/export'], direct: ['@ebmjs/core'] },
   pgvector: {},
   'web-infer': {
     browser: true,

@@ -1,4 +1,5 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { writeFileAtomic } from '#node-io';
 import { exportError } from './errors.js';
 import { exportOnnx } from './export-onnx.js';
 import type { ExportOnnxOptions } from './options.js';
@@ -25,8 +26,6 @@ export async function saveOnnx(
     );
   }
   const bytes = await exportOnnx(model, options);
-  // Imported lazily so that bundling exportOnnx for a browser never touches node:fs.
-  const { writeFileAtomic } = await import('@ebmjs/contract/node');
   await writeFileAtomic(path, bytes, { caller: 'saveOnnx', createDirectory: false });
   return bytes.byteLength;
 }

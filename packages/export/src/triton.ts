@@ -1,4 +1,5 @@
-import { describe, METADATA_KEYS } from '@ebmjs/contract';
+import { describe, isEbmError, METADATA_KEYS } from '@ebmjs/contract';
+import { joinPath, readBytes, writeFileAtomic } from '#node-io';
 import { exportError } from './errors.js';
 import { inspectOnnx, type OnnxValueSummary } from './inspect-onnx.js';
 
@@ -288,10 +289,10 @@ export async function writeTritonRepository(
   let bytes: Uint8Array;
   let name = options?.name;
   if (typeof model === 'string') {
-    const { readFile } = await import('node:fs/promises');
     try {
-      bytes = new Uint8Array(await readFile(model));
+      bytes = await readBytes(model);
     } catch (error) {
+      if (isEbmError(error)) throw error;
       throw exportError(
         'IO',
         `writeTritonRepository: cannot read "${model}": ${(error as Error).message}`,
@@ -309,11 +310,8 @@ export async function writeTritonRepository(
   const version = options?.version ?? 1;
   if (!isCount(version, 1)) invalid('version', 'an integer >= 1', options?.version);
   const config = tritonConfig(bytes, { ...options, name });
-  // Imported lazily so that bundling this module for a browser never touches node:fs.
-  const { join } = await import('node:path');
-  const { writeFileAtomic } = await import('@ebmjs/contract/node');
-  const modelPath = join(repoDir, name!, String(version), 'model.onnx');
-  const configPath = join(repoDir, name!, 'config.pbtxt');
+  const modelPath = joinPath(repoDir, name!, String(version), 'model.onnx');
+  const configPath = joinPath(repoDir, name!, 'config.pbtxt');
   const caller = 'writeTritonRepository';
   await writeFileAtomic(modelPath, bytes, { caller });
   await writeFileAtomic(configPath, new TextEncoder().encode(config), { caller });
