@@ -1,6 +1,6 @@
 import { exportError } from '../errors.js';
 import { permuteData } from '../tensor-utils.js';
-import type { SimclrStepGraph, StepTensor } from './simclr-step.js';
+import type { StepGraph, StepTensor } from './step-graph.js';
 
 /** The part of onnxruntime's JS API the engine uses (onnxruntime-node or -web, passed in). */
 export interface OrtTensorLike {
@@ -42,13 +42,13 @@ export interface OrtTrainingEngineOptions {
 }
 
 /**
- * @experimental Runs a compiled training step ({@link buildSimclrStep}) as one `session.run` per
- * step. Weights, moving statistics and optimizer state live in two preallocated sets of buffers
+ * @experimental Runs a compiled training step ({@link buildSimclrStep}, {@link buildMocoStep}) as
+ * one `session.run` per step. Weights, moving statistics and optimizer state live in two preallocated sets of buffers
  * that swap roles each step (fed from one, written into the other as preallocated outputs), so a
- * step moves only the two views in and the loss out.
+ * step moves only the batch in and the loss (and the graph's per-step outputs) out.
  */
 export class OrtTrainingEngine {
-  readonly graph: SimclrStepGraph;
+  readonly graph: StepGraph;
   /** True when ORT wrote the new state into the preallocated buffers (checked on the first step). */
   preallocatedOutputs = false;
   private readonly ort: OrtLike;
@@ -58,12 +58,7 @@ export class OrtTrainingEngine {
   private steps: number;
   private checkedOutputs = false;
 
-  private constructor(
-    ort: OrtLike,
-    session: OrtSessionLike,
-    graph: SimclrStepGraph,
-    startStep: number,
-  ) {
+  private constructor(ort: OrtLike, session: OrtSessionLike, graph: StepGraph, startStep: number) {
     this.ort = ort;
     this.steps = startStep;
     this.session = session;
@@ -81,7 +76,7 @@ export class OrtTrainingEngine {
 
   static async create(
     ort: OrtLike,
-    graph: SimclrStepGraph,
+    graph: StepGraph,
     options: OrtTrainingEngineOptions = {},
   ): Promise<OrtTrainingEngine> {
     const threads = options.threads ?? 1;
@@ -103,39 +98,72 @@ export class OrtTrainingEngine {
   }
 
   /**
-   * One training step on two views (each of `graph.viewDims`, in the graph's layout). Returns the
-   * loss; with `gradients`, also every weight's gradient (if the graph outputs them).
+   * One training step of a two-view graph (SimCLR's; each view of the graph's data dims, in its
+   * layout). Returns the loss; with `gradients`, also every weight's gradient (if the graph
+   * outputs them).
    */
   async step(
     view1: Float32Array,
     view2: Float32Array,
     lr: number,
   ): Promise<{ loss: number; gradients: Map<string, Float32Array> }> {
-    const size = this.graph.viewDims.reduce((a, d) => a * d, 1);
-    for (const [name, v] of [
-      ['view1', view1],
-      ['view2', view2],
-    ] as const) {
+    const [a, b] = this.graph.data;
+    if (a === undefined || b === undefined || this.graph.data.length !== 2) {
+      throw exportError(
+        'INVALID_ARGUMENT',
+        `OrtTrainingEngine.step: the graph takes ${this.graph.data.length} data inputs (${this.graph.data.map((d) => d.name).join(', ')}), not two views; use run().`,
+      );
+    }
+    const { loss, gradients } = await this.run({ [a.name]: view1, [b.name]: view2 }, { lr });
+    return { loss, gradients };
+  }
+
+  /**
+   * One training step: `data` holds every data input of the graph by name (Float32Arrays of
+   * their dims), `lr` the learning rate and, for a graph with momentum targets, `momentum` the
+   * EMA's m. Returns the loss, the graph's per-step outputs by name, and the gradients it outputs.
+   */
+  async run(
+    data: Record<string, Float32Array>,
+    scalars: { lr: number; momentum?: number },
+  ): Promise<{
+    loss: number;
+    outputs: Map<string, Float32Array>;
+    gradients: Map<string, Float32Array>;
+  }> {
+    const T = this.ort.Tensor;
+    const feeds: Record<string, OrtTensorLike> = {};
+    for (const { name, dims } of this.graph.data) {
+      const v = data[name];
+      const size = dims.reduce((x, d) => x * d, 1);
       if (!(v instanceof Float32Array) || v.length !== size) {
         throw exportError(
           'INVALID_ARGUMENT',
-          `OrtTrainingEngine.step: ${name} must be a Float32Array of ${size} values ([${this.graph.viewDims.join(', ')}]), received ${v instanceof Float32Array ? v.length : typeof v}.`,
+          `OrtTrainingEngine: ${name} must be a Float32Array of ${size} values ([${dims.join(', ')}]), received ${v instanceof Float32Array ? v.length : typeof v}.`,
         );
       }
+      feeds[name] = new T('float32', v, dims);
     }
-    const T = this.ort.Tensor;
-    const feeds: Record<string, OrtTensorLike> = {
-      [this.graph.inputs.view1]: new T('float32', view1, this.graph.viewDims),
-      [this.graph.inputs.view2]: new T('float32', view2, this.graph.viewDims),
-      [this.graph.inputs.lr]: new T('float32', Float32Array.of(lr), []),
-      [this.graph.inputs.step]: new T('float32', Float32Array.of(this.steps + 1), []),
-    };
+    const { lr, step, momentum } = this.graph.scalars;
+    feeds[lr] = new T('float32', Float32Array.of(scalars.lr), []);
+    feeds[step] = new T('float32', Float32Array.of(this.steps + 1), []);
+    if (momentum !== undefined) {
+      const m = scalars.momentum;
+      if (typeof m !== 'number' || !(m >= 0 && m <= 1)) {
+        throw exportError(
+          'INVALID_ARGUMENT',
+          `OrtTrainingEngine: the graph has momentum targets and needs a momentum in [0, 1], received ${String(m)}.`,
+        );
+      }
+      feeds[momentum] = new T('float32', Float32Array.of(m), []);
+    }
     const fetches: Record<string, OrtTensorLike | null> = { [this.graph.loss]: null };
     const preallocate = !this.checkedOutputs || this.preallocatedOutputs;
     for (const s of this.graph.state) {
       feeds[s.input] = this.current.get(s.input)!;
       fetches[s.next] = preallocate ? this.spare.get(s.input)! : null;
     }
+    for (const o of this.graph.outputs) fetches[o.name] = null;
     for (const g of this.graph.gradients.values()) fetches[g] = null;
     let out = await this.session.run(feeds, fetches);
     if (!this.checkedOutputs && this.graph.state.some((s) => this.lostOutput(out[s.next]!, s))) {
@@ -162,7 +190,9 @@ export class OrtTrainingEngine {
     this.steps++;
     const gradients = new Map<string, Float32Array>();
     for (const [w, g] of this.graph.gradients) gradients.set(w, out[g]!.data as Float32Array);
-    return { loss: (out[this.graph.loss]!.data as Float32Array)[0]!, gradients };
+    const outputs = new Map<string, Float32Array>();
+    for (const o of this.graph.outputs) outputs.set(o.name, out[o.name]!.data as Float32Array);
+    return { loss: (out[this.graph.loss]!.data as Float32Array)[0]!, outputs, gradients };
   }
 
   /** The runtime returned this state's own spare buffer, still holding the NaN it was given. */

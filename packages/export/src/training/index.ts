@@ -1,7 +1,8 @@
 /**
  * @experimental Training on ONNX runtimes: a tfjs model's training step compiled to one
  * standard-ONNX graph (forward in training mode, loss, reverse-mode gradients, optimizer).
- * Stage 1 of issue 17: the SimCLR step (convEncoder-style nets + projection head + NT-Xent).
+ * Issue 17: the SimCLR step (NT-Xent) and the MoCo step (InfoNCE against a queue, momentum
+ * encoder with Shuffle BN), for the encoders and heads of @ebmjs/models.
  */
 export { differentiate } from './autodiff.js';
 export {
@@ -10,6 +11,7 @@ export {
   type OrtTrainingEngineOptions,
 } from './engine.js';
 export { GRAD_RULES } from './grad-rules/index.js';
+export { buildMocoStep, type MocoStepGraph, type MocoStepOptions } from './moco-step.js';
 export {
   buildOptimizerStep,
   decaysByDefault,
@@ -22,9 +24,5 @@ export {
   stateSlots,
   type WeightRule,
 } from './optimizer.js';
-export {
-  buildSimclrStep,
-  type SimclrStepGraph,
-  type SimclrStepOptions,
-  type StepTensor,
-} from './simclr-step.js';
+export { buildSimclrStep, type SimclrStepGraph, type SimclrStepOptions } from './simclr-step.js';
+export type { StepGraph, StepTensor, StepValue } from './step-graph.js';

@@ -1,5 +1,6 @@
 import type { GraphBuilder } from '../graph-builder.js';
 import { attr } from '../ir.js';
+import { emitL2Normalize } from './l2-normalize.js';
 
 /**
  * SimCLR's NT-Xent in standard ONNX ops, as @ebmjs/losses' `ntXent` computes it: z = [z1; z2]
@@ -9,9 +10,7 @@ import { attr } from '../ir.js';
  */
 export function emitNtXent(b: GraphBuilder, z: string, batch: number, temperature: number): string {
   const n = 2 * batch;
-  const sq = b.reduce('ReduceSumSquare', z, [1], true, 'nt_xent/sum_sq');
-  const clamped = b.op('Max', [sq, b.constFloat([1e-24])], 'nt_xent/clamp');
-  const zn = b.op('Mul', [z, b.op('Reciprocal', [b.op('Sqrt', [clamped])])], 'nt_xent/normalized');
+  const zn = emitL2Normalize(b, z, 'nt_xent');
   const sim = b.op('Gemm', [zn, zn], 'nt_xent/cosine', { transB: attr.int(1) });
   const logits = b.op('Div', [sim, b.constFloat([temperature])], 'nt_xent/logits');
   const diagonal = new Float32Array(n * n);

@@ -5,17 +5,10 @@ import { GraphBuilder } from '../graph-builder.js';
 import { attr } from '../ir.js';
 import { NCHW_TO_NHWC } from '../layers/layout.js';
 import { resolveOptions } from '../options.js';
-import { removeDeadNodes, topologicalSort } from '../passes/graph-utils.js';
-import { eliminateTransposes } from '../passes/transpose-elimination.js';
-import { serializeModel } from '../serialize.js';
-import { EBMJS_VERSION } from '../version.js';
-import { differentiate } from './autodiff.js';
-import { lowerBatchNormTraining, useBatchStatistics } from './batch-norm-training.js';
-import { maxPoolUsesMask } from './grad-rules/max-pool.js';
 import { emitNtXent } from './nt-xent.js';
-import { emitOptimizer, type OptimizerSpec, stateSlots } from './optimizer.js';
-import { type ParameterSource, TrainingConversionContext } from './parameters.js';
-import { inferShapes } from './shapes.js';
+import type { OptimizerSpec } from './optimizer.js';
+import { TrainingConversionContext } from './parameters.js';
+import { finishStepGraph, type StepGraph } from './step-graph.js';
 
 /** @experimental Options of {@link buildSimclrStep}. */
 export interface SimclrStepOptions {
@@ -36,32 +29,11 @@ export interface SimclrStepOptions {
   viewLayout?: 'NCHW' | 'NHWC';
 }
 
-/** @experimental One tensor the step graph takes and returns (a weight, a statistic, a state). */
-export interface StepTensor {
-  /** Graph input name; the graph outputs its new value as `next`. */
-  input: string;
-  next: string;
-  dims: number[];
-  /** Initial value (weights: the tfjs model's, in ONNX layout; optimizer state: zeros). */
-  initial: Float32Array;
-  /** The tfjs variable it came from (weights and moving statistics). */
-  source?: ParameterSource;
-  kind: 'weight' | 'moving-statistic' | 'optimizer-state';
-}
-
 /** @experimental The compiled SimCLR training step: ONNX bytes plus how to feed them. */
-export interface SimclrStepGraph {
-  model: Uint8Array;
-  /** Inputs fed each step: two views ([B, C, H, W], or [B, H, W, C] under 'NHWC'), `lr` and `step` scalars. */
+export interface SimclrStepGraph extends StepGraph {
+  /** The two views fed each step ([B, C, H, W], or [B, H, W, C] under 'NHWC'), `lr` and `step`. */
   inputs: { view1: string; view2: string; lr: string; step: string };
   viewDims: number[];
-  /** Output: the scalar NT-Xent loss. */
-  loss: string;
-  /** Everything carried from step to step, in graph-input order. */
-  state: StepTensor[];
-  /** weight input name → gradient output name (only with `outputGradients`). */
-  gradients: Map<string, string>;
-  optimizer: OptimizerSpec;
 }
 
 /**
@@ -115,116 +87,19 @@ export async function buildSimclrStep(
   const [features] = await convertContainer(ctx, encoder, [nhwc]);
   const [z] = await convertContainer(ctx, head, [features!]);
   const loss = emitNtXent(b, z!, batch, temperature);
-  b.reserve('loss');
-  graph.outputs.push({ name: 'loss', dataType: 'float32', shape: [] });
-  b.node('Identity', [loss], { outputNames: ['loss'] });
-  removeDeadNodes(graph);
-  eliminateTransposes(b);
-  topologicalSort(graph);
-
-  // Weights become graph inputs (state carried by the caller), in a stable order.
-  const state: StepTensor[] = [];
-  const weights: string[] = [];
-  for (const [name, source] of ctx.sources) {
-    const t = graph.initializers.get(name);
-    if (t === undefined) continue;
-    graph.initializers.delete(name);
-    graph.inputs.push({ name, dataType: 'float32', shape: t.dims });
-    const original = source.variable.originalName;
-    const statistic = /moving_(mean|variance)$/.test(original);
-    const trainable = !statistic && source.variable.trainable;
-    if (trainable) weights.push(name);
-    state.push({
-      input: name,
-      next: '',
-      dims: t.dims,
-      initial: t.data as Float32Array,
-      source,
-      kind: statistic || !trainable ? 'moving-statistic' : 'weight',
-    });
-  }
-  for (const t of graph.initializers.values()) {
-    if (t.isWeight) {
-      throw exportError(
-        'UNSUPPORTED',
-        `buildSimclrStep: weight "${t.name}" was rewritten by the exporter and cannot be trained.`,
-      );
-    }
-  }
-
-  const momentumOf = (meanInput: string): number => {
-    const config = ctx.sources.get(meanInput)?.layer.getConfig() ?? {};
-    return Number((config as Record<string, unknown>)['momentum'] ?? 0.99);
-  };
-  const stats = useBatchStatistics(b, momentumOf);
-  // MaxPool's gradient needs its argmax Indices output (a slower MaxPool kernel in ORT) unless
-  // the mask form applies.
-  const forwardShapes = inferShapes(graph);
-  for (const node of graph.nodes) {
-    if (node.opType !== 'MaxPool' || node.outputs.length > 1) continue;
-    if (maxPoolUsesMask(graph, node, forwardShapes.get(node.inputs[0]!)!)) continue;
-    node.outputs.push(b.uniqueName(`${node.name}/indices`));
-  }
-  const shapes = inferShapes(graph);
-  const grads = differentiate(b, shapes, loss, weights);
-
-  graph.inputs.push(
-    { name: 'lr', dataType: 'float32', shape: [] },
-    { name: 'step', dataType: 'float32', shape: [] },
-  );
-  const slots = stateSlots(optimizer);
-  const optimized = weights.map((wName) => ({
-    value: wName,
-    grad: grads.get(wName)!,
-    state: Object.fromEntries(slots.map((s) => [s, `${wName}/${s}`])),
-  }));
-  const updated = emitOptimizer(b, optimizer, optimized, 'lr', 'step');
-
-  const bind = (value: string, name: string, dims: number[]) => {
-    b.reserve(name);
-    b.node('Identity', [value], { outputNames: [name] });
-    graph.outputs.push({ name, dataType: 'float32', shape: dims });
-  };
-  for (const s of state) {
-    const stat = stats.find((x) => x.mean === s.input || x.variance === s.input);
-    const wi = weights.indexOf(s.input);
-    s.next = `${s.input}/next`;
-    if (stat !== undefined)
-      bind(stat.mean === s.input ? stat.newMean : stat.newVariance, s.next, s.dims);
-    else if (wi >= 0) bind(updated[wi]!.value, s.next, s.dims);
-    else bind(s.input, s.next, s.dims);
-  }
-  optimized.forEach((p, i) => {
-    const dims = state.find((s) => s.input === p.value)!.dims;
-    for (const slot of slots) {
-      const input = p.state[slot]!;
-      b.reserve(input);
-      graph.inputs.push({ name: input, dataType: 'float32', shape: dims });
-      const next = `${input}/next`;
-      bind(updated[i]!.state[slot]!, next, dims);
-      const size = dims.reduce((a, d) => a * d, 1);
-      state.push({ input, next, dims, initial: new Float32Array(size), kind: 'optimizer-state' });
-    }
-  });
-  const gradients = new Map<string, string>();
-  if (options.outputGradients) {
-    for (const wName of weights) {
-      const dims = state.find((s) => s.input === wName)!.dims;
-      bind(grads.get(wName)!, `${wName}/grad`, dims);
-      gradients.set(wName, `${wName}/grad`);
-    }
-  }
-  lowerBatchNormTraining(b, shapes);
-  removeDeadNodes(graph);
-  topologicalSort(graph);
-
-  const model = serializeModel(graph, {
-    irVersion: opts.irVersion,
-    opset: opts.opset,
-    producerName: 'ebm.js',
-    producerVersion: EBMJS_VERSION,
+  const step = finishStepGraph({
+    b,
+    ctx,
+    opts,
+    where: 'buildSimclrStep',
     docString: 'ebm.js SimCLR training step (experimental): forward, NT-Xent, backward, optimizer.',
-    metadata: {},
+    loss,
+    data: [
+      { name: inputs.view1, dims: viewDims },
+      { name: inputs.view2, dims: viewDims },
+    ],
+    optimizer,
+    outputGradients: options.outputGradients ?? false,
   });
-  return { model, inputs, viewDims, loss: 'loss', state, gradients, optimizer };
+  return { ...step, inputs, viewDims };
 }

@@ -72,3 +72,27 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return diff / Math.max(scale, 1e-30);
 }
+
+/** ONNX layout → tfjs layout (the inverse of the exporter's transpose). */
+export function toTfjsLayout(data: Float32Array, dims: number[], perm: number[]): Float32Array {
+  const inverse = new Array<number>(perm.length);
+  perm.forEach((p, i) => {
+    inverse[p] = i;
+  });
+  const out = new Float32Array(data.length);
+  const outDims = inverse.map((p) => dims[p]!);
+  const stride = (d: number[]) => d.map((_, i) => d.slice(i + 1).reduce((a, x) => a * x, 1));
+  const inStride = stride(dims);
+  const outStride = stride(outDims);
+  for (let i = 0; i < data.length; i++) {
+    let rest = i;
+    let src = 0;
+    for (let a = 0; a < outDims.length; a++) {
+      const idx = Math.floor(rest / outStride[a]!);
+      rest -= idx * outStride[a]!;
+      src += idx * inStride[inverse[a]!]!;
+    }
+    out[i] = data[src]!;
+  }
+  return out;
+}

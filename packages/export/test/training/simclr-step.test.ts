@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { experimental } from '../../src/index.js';
 import { uniform } from '../helpers.js';
-import { relErr, tfjsStep, toNchw } from './reference.js';
+import { relErr, tfjsStep, toNchw, toTfjsLayout } from './reference.js';
 
 useCpuBackend();
 
@@ -66,7 +66,7 @@ describe('experimental SimCLR training step on onnxruntime-node', () => {
           const s = byVariable.get(name)!;
           const mine = ours.gradients.get(s.input)!;
           const perm = s.source!.perm;
-          const back = perm === undefined ? mine : experimentalPermute(mine, s.dims, perm);
+          const back = perm === undefined ? mine : toTfjsLayout(mine, s.dims, perm);
           const e = relErr(back, g);
           worst = Math.max(worst, e);
           expect(e, `${name} gradient at step ${step + 1}`).toBeLessThan(1e-4);
@@ -90,27 +90,3 @@ describe('experimental SimCLR training step on onnxruntime-node', () => {
     60_000,
   );
 });
-
-/** ONNX layout → tfjs layout (the inverse of the exporter's transpose). */
-function experimentalPermute(data: Float32Array, dims: number[], perm: number[]): Float32Array {
-  const inverse = new Array<number>(perm.length);
-  perm.forEach((p, i) => {
-    inverse[p] = i;
-  });
-  const out = new Float32Array(data.length);
-  const outDims = inverse.map((p) => dims[p]!);
-  const stride = (d: number[]) => d.map((_, i) => d.slice(i + 1).reduce((a, x) => a * x, 1));
-  const inStride = stride(dims);
-  const outStride = stride(outDims);
-  for (let i = 0; i < data.length; i++) {
-    let rest = i;
-    let src = 0;
-    for (let a = 0; a < outDims.length; a++) {
-      const idx = Math.floor(rest / outStride[a]!);
-      rest -= idx * outStride[a]!;
-      src += idx * inStride[inverse[a]!]!;
-    }
-    out[i] = data[src]!;
-  }
-  return out;
-}
