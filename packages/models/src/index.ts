@@ -17,6 +17,7 @@ export {
 export { MemoryBank, type MemoryBankOptions, type NegativeSample } from './memory-bank.js';
 export { type MlpEncoderOptions, mlpEncoder } from './mlp-encoder.js';
 export { MomentumEncoder, type MomentumEncoderOptions } from './momentum-encoder.js';
+export { type ShufflePlan, shufflePlan } from './shuffle-bn.js';
 export { NegativeQueue, type NegativeQueueOptions } from './negative-queue.js';
 export {
   type LoadedBundle,

@@ -123,6 +123,19 @@ export class MomentumEncoder {
   }
 
   /**
+   * Counts one update that was applied elsewhere — a compiled training step (engine
+   * 'onnxruntime') computes θ_k ← m·θ_k + (1 − m)·θ_q inside its graph and writes the targets
+   * back later — so the step, and with it the momentum schedule, advance as `update()` would.
+   * Returns the m of that update.
+   */
+  recordUpdate(): number {
+    this.assertLive();
+    const m = this.momentumAt();
+    this.steps++;
+    return m;
+  }
+
+  /**
    * Runs x through the targets in order (keys / BYOL targets); the caller disposes the result.
    * With `training`, BatchNorm uses batch statistics *and writes the targets' moving statistics*
    * (tfjs-layers updates them in every training-mode call); `applyTraining` does not.

@@ -103,6 +103,18 @@ describe('MomentumEncoder', () => {
     }
   });
 
+  it('recordUpdate() advances the step and schedule as update() does, writing no weight', () => {
+    const { enc } = build();
+    const me = new MomentumEncoder(enc, { momentum: 0.99, schedule: 'cosine', totalSteps: 100 });
+    train([enc.model], 3);
+    const before = snapshot(me.target);
+    expect(me.recordUpdate()).toBeCloseTo(0.99, 12);
+    expect(me.recordUpdate()).toBeCloseTo(me.momentumAt(1), 12);
+    expect(me.step).toBe(2);
+    expect(snapshot(me.target)).toEqual(before);
+    me.dispose();
+  });
+
   it('follows the cosine schedule from the base momentum to 1', () => {
     const { enc } = build();
     const me = new MomentumEncoder(enc, { momentum: 0.99, schedule: 'cosine', totalSteps: 100 });

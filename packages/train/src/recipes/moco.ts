@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Augmentation } from '../augment/augmentation.js';
 import * as presets from '../augment/presets.js';
 import { datasetSize, type ImageDataset, imageBatch } from '../datasets/dataset.js';
+import { compileMocoStep } from '../engine/moco-step.js';
 import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
 import {
@@ -131,6 +132,20 @@ export async function trainMoCo(given: MoCoConfig): Promise<MoCoResult> {
         }) as tf.Tensor2D;
         return loss(q, keys, queue.keys());
       },
+      compile: (ctx) =>
+        compileMocoStep(
+          {
+            dataset,
+            encoder,
+            head,
+            keyEncoder,
+            queue: () => queue,
+            pipeline,
+            temperature,
+            shuffleBnGroups,
+          },
+          ctx,
+        ),
       afterStep: () => {
         keyEncoder.update();
         if (pendingKeys) queue.enqueue(pendingKeys);
