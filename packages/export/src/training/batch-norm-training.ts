@@ -15,7 +15,8 @@ export interface MovingStats {
  * training form ebm.js differentiates: a `BatchNormTraining` node over the batch statistics
  * (outputs y, mean, variance, 1/σ; lowered to standard ops by `lowerBatchNormTraining`),
  * plus the moving-average updates of tfjs-layers (new = m·old + (1 − m)·batch, biased variance)
- * as new values. The `BatchNormTraining` node exists only between these two passes.
+ * as new values (one entry per statistic, chained over the calls of a shared layer in node
+ * order). The `BatchNormTraining` node exists only between these two passes.
  */
 export function useBatchStatistics(
   b: GraphBuilder,
@@ -52,12 +53,20 @@ export function useBatchStatistics(
         b.op('Mul', [flat, b.constFloat([1 - momentum])]),
       ]);
     };
-    stats.push({
-      mean,
-      variance,
-      newMean: update(mean, out[0]!),
-      newVariance: update(variance, out[1]!),
-    });
+    // A layer called several times in one step (PIRL's trunk on the image and on each patch)
+    // updates its statistics once per call, in call order, as tfjs-layers does.
+    const earlier = stats.find((s) => s.mean === mean);
+    if (earlier === undefined)
+      stats.push({
+        mean,
+        variance,
+        newMean: update(mean, out[0]!),
+        newVariance: update(variance, out[1]!),
+      });
+    else {
+      earlier.newMean = update(earlier.newMean, out[0]!);
+      earlier.newVariance = update(earlier.newVariance, out[1]!);
+    }
   }
   topologicalSort(b.graph);
   return stats;

@@ -1,8 +1,9 @@
 /**
  * @experimental Training on ONNX runtimes: a tfjs model's training step compiled to one
  * standard-ONNX graph (forward in training mode, loss, reverse-mode gradients, optimizer).
- * Issue 17: the SimCLR step (NT-Xent) and the MoCo step (InfoNCE against a queue, momentum
- * encoder with Shuffle BN), for the encoders and heads of @ebmjs/models.
+ * Issue 17: the SimCLR step (NT-Xent), the MoCo step (InfoNCE against a queue, momentum
+ * encoder with Shuffle BN) and the PIRL step (NCE against a memory bank), for the encoders and
+ * heads of @ebmjs/models.
  */
 export { differentiate } from './autodiff.js';
 export {
@@ -24,5 +25,6 @@ export {
   stateSlots,
   type WeightRule,
 } from './optimizer.js';
+export { buildPirlStep, type PirlStepGraph, type PirlStepOptions } from './pirl-step.js';
 export { buildSimclrStep, type SimclrStepGraph, type SimclrStepOptions } from './simclr-step.js';
 export type { StepGraph, StepTensor, StepValue } from './step-graph.js';

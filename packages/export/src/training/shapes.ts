@@ -1,5 +1,5 @@
 import { exportError } from '../errors.js';
-import { type IrGraph, type IrNode, intAttr, intsAttr } from '../ir.js';
+import { attr, type IrGraph, type IrNode, intAttr, intsAttr } from '../ir.js';
 
 /**
  * Static shapes of every forward value of a training graph (the batch is fixed, so every shape
@@ -38,15 +38,49 @@ function convOut(size: number, k: number, s: number, d: number, p0: number, p1: 
   return Math.floor((size + p0 + p1 - ((k - 1) * d + 1)) / s) + 1;
 }
 
-/** Output spatial sizes of a Conv / MaxPool node over an NCHW input (explicit pads only). */
+/**
+ * Rewrites auto_pad SAME_UPPER / SAME_LOWER as the explicit pads it stands for (the exporter
+ * writes it for a layer whose spatial input size was unknown, e.g. PIRL's trunk; the training
+ * graph knows every size, and the gradient rules read explicit pads).
+ */
+function resolveAutoPad(
+  node: IrNode,
+  x: readonly number[],
+  kernel: readonly number[],
+  strides: readonly number[],
+  dilations: readonly number[],
+): void {
+  const autoPad = node.attributes['auto_pad'];
+  if (autoPad?.type !== 'STRING' || autoPad.value === 'NOTSET') return;
+  if (autoPad.value === 'VALID') {
+    node.attributes['pads'] = attr.ints([0, 0, 0, 0]);
+  } else if (autoPad.value === 'SAME_UPPER' || autoPad.value === 'SAME_LOWER') {
+    const begin: number[] = [];
+    const end: number[] = [];
+    for (const i of [0, 1]) {
+      const size = x[2 + i]!;
+      const out = Math.ceil(size / strides[i]!);
+      const total = Math.max(
+        (out - 1) * strides[i]! + (kernel[i]! - 1) * dilations[i]! + 1 - size,
+        0,
+      );
+      const small = Math.floor(total / 2);
+      begin.push(autoPad.value === 'SAME_UPPER' ? small : total - small);
+      end.push(autoPad.value === 'SAME_UPPER' ? total - small : small);
+    }
+    node.attributes['pads'] = attr.ints([...begin, ...end]);
+  } else {
+    throw exportError('UNSUPPORTED', `training: ${node.name} uses auto_pad ${autoPad.value}.`);
+  }
+  delete node.attributes['auto_pad'];
+}
+
+/** Output spatial sizes of a Conv / MaxPool node over an NCHW input (auto_pad made explicit). */
 export function windowOutput(node: IrNode, x: readonly number[], kernel: readonly number[]) {
   const strides = intsAttr(node, 'strides', [1, 1]);
   const dilations = intsAttr(node, 'dilations', [1, 1]);
+  resolveAutoPad(node, x, kernel, strides, dilations);
   const pads = intsAttr(node, 'pads', [0, 0, 0, 0]);
-  const autoPad = node.attributes['auto_pad'];
-  if (autoPad?.type === 'STRING' && autoPad.value !== 'NOTSET') {
-    throw exportError('UNSUPPORTED', `training: ${node.name} uses auto_pad ${autoPad.value}.`);
-  }
   return [0, 1].map((i) =>
     convOut(x[2 + i]!, kernel[i]!, strides[i]!, dilations[i]!, pads[i]!, pads[i + 2]!),
   );
@@ -90,6 +124,9 @@ function inferNode(
     case 'Identity':
     case 'Softmax':
     case 'LogSoftmax':
+    case 'Softplus':
+    case 'Sigmoid':
+    case 'StopGradient':
       return [x()];
     case 'Add':
     case 'Sub':
@@ -121,6 +158,7 @@ function inferNode(
     case 'ReduceSum':
     case 'ReduceSumSquare':
     case 'ReduceMax':
+    case 'ReduceLogSumExp':
     case 'ReduceL2': {
       const axes = reduceAxes(graph, node, x().length);
       const keep = intAttr(node, 'keepdims', 1) === 1;

@@ -143,6 +143,8 @@ export function finishStepGraph(parts: StepGraphParts): StepGraph {
   }
   const shapes = inferShapes(graph);
   const grads = differentiate(b, shapes, parts.loss, weights);
+  // ebm.js's StopGradient marker (its rule sends nothing back) is an Identity to a runtime.
+  for (const node of graph.nodes) if (node.opType === 'StopGradient') node.opType = 'Identity';
 
   const scalars: StepGraph['scalars'] = { lr: 'lr', step: 'step' };
   if (targets.size > 0) scalars.momentum = 'momentum';

@@ -2,6 +2,7 @@ import { l2Normalize, logSumExp, Rng } from '@ebmjs/core';
 import { convEncoder, MomentumEncoder, projectionHead } from '@ebmjs/models';
 import { useCpuBackend } from '@ebmjs/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { experimental } from '../../src/index.js';
@@ -40,7 +41,7 @@ describe('experimental MoCo training step on onnxruntime-node', () => {
     const enc = convEncoder({ inputShape: [size, size, 3], channels: [4, 8], seed: 1 });
     const head = projectionHead({ inputDim: enc.embeddingDim, outputDim: 5, seed: 2 });
     const momentum = new MomentumEncoder([enc.model, head.model], { momentum: m });
-    const [keyEncoder, keyHead] = momentum.targets as [never, never];
+    const [keyEncoder, keyHead] = momentum.targets as [LayersModel, LayersModel];
     const graph = await buildMocoStep(enc.model, head.model, keyEncoder, keyHead, {
       batchSize: batch,
       queueSize,
@@ -57,7 +58,7 @@ describe('experimental MoCo training step on onnxruntime-node', () => {
       [...keyEncoder.weights, ...keyHead.weights].length,
     );
     const engine = await OrtTrainingEngine.create(ort as never, graph);
-    const optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-7);
+    const optimizer: tf.Optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-7);
     const queue = tf.tidy(() =>
       l2Normalize(tf.randomNormal([queueSize, 5], 0, 1, 'float32', 3), 1),
     );

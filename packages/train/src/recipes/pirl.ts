@@ -7,6 +7,7 @@ import type { Augmentation } from '../augment/augmentation.js';
 import { jigsaw } from '../augment/jigsaw.js';
 import * as presets from '../augment/presets.js';
 import { datasetSize, type ImageDataset, imageBatch } from '../datasets/dataset.js';
+import { compilePirlStep } from '../engine/pirl-step.js';
 import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
 import {
@@ -117,6 +118,21 @@ export async function trainPIRL(given: PIRLConfig): Promise<PIRLResult> {
         pendingF = tf.keep(untaped(() => tf.tidy(() => ops.l2Normalize(f, 1))));
         return loss(f, g, negatives, memory);
       },
+      compile: (ctx) =>
+        compilePirlStep(
+          {
+            dataset,
+            heads,
+            bank: () => bank,
+            pipeline,
+            grid,
+            patch,
+            negatives: k,
+            temperature,
+            lambda,
+          },
+          ctx,
+        ),
       afterStep: (indices) => {
         if (pendingF) bank.update(indices, pendingF);
         pendingF?.dispose();

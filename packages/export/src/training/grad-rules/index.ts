@@ -23,6 +23,7 @@ import { reduceSumSquareGrad } from './reduce-sum-square.js';
 import { reluGrad } from './relu.js';
 import { reshapeGrad } from './reshape.js';
 import { softmaxGrad } from './softmax.js';
+import { softplusGrad } from './softplus.js';
 import { sqrtGrad } from './sqrt.js';
 import { subGrad } from './sub.js';
 import { transposeGrad } from './transpose.js';
@@ -47,6 +48,9 @@ export const GRAD_RULES: Readonly<Record<string, GradRule>> = {
   ReduceL2: reduceL2Grad,
   Softmax: softmaxGrad,
   LogSoftmax: logSoftmaxGrad,
+  Softplus: softplusGrad,
+  // ebm.js's own marker (lowered to Identity after differentiation): no gradient flows back.
+  StopGradient: none,
   Gemm: gemmGrad,
   MatMul: matMulGrad,
   Transpose: transposeGrad,
