@@ -17,7 +17,6 @@ export {
 export { MemoryBank, type MemoryBankOptions, type NegativeSample } from './memory-bank.js';
 export { type MlpEncoderOptions, mlpEncoder } from './mlp-encoder.js';
 export { MomentumEncoder, type MomentumEncoderOptions } from './momentum-encoder.js';
-export { type ShufflePlan, shufflePlan } from './shuffle-bn.js';
 export { NegativeQueue, type NegativeQueueOptions } from './negative-queue.js';
 export {
   type LoadedBundle,
@@ -34,4 +33,5 @@ export { type PredictionHeadOptions, predictionHead } from './prediction-head.js
 export { type ProjectionHeadOptions, projectionHead } from './projection-head.js';
 export { type GibbsChain, RBM, type RBMOptions } from './rbm.js';
 export { type ResNet18Options, resnet18 } from './resnet18.js';
+export { type ShufflePlan, shufflePlan } from './shuffle-bn.js';
 export { type MemoryStorage, memoryStorage, type SaveTarget, type Storage } from './storage.js';
