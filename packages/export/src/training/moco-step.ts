@@ -1,15 +1,12 @@
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
 import { convertContainer } from '../convert-graph.js';
 import { exportError } from '../errors.js';
-import { GraphBuilder } from '../graph-builder.js';
 import { attr } from '../ir.js';
 import { NCHW_TO_NHWC } from '../layers/layout.js';
-import { resolveOptions } from '../options.js';
 import { emitInfoNce } from './info-nce.js';
 import { emitL2Normalize } from './l2-normalize.js';
 import type { OptimizerSpec } from './optimizer.js';
-import { TrainingConversionContext } from './parameters.js';
-import { finishStepGraph, type StepGraph } from './step-graph.js';
+import { finishStepGraph, imageInputShape, type StepGraph, startStepGraph } from './step-graph.js';
 
 /** @experimental Options of {@link buildMocoStep}. */
 export interface MocoStepOptions {
@@ -95,24 +92,10 @@ export async function buildMocoStep(
   }
   const temperature = options.temperature ?? 0.2;
   const optimizer = options.optimizer ?? { kind: 'adam' };
-  const opts = resolveOptions({
-    layout: 'NCHW',
-    opset: options.opset ?? 17,
-    dynamicBatch: false,
-    batchSize: batch,
-  });
-  const b = new GraphBuilder('moco_step', opts.opset);
-  const ctx = new TrainingConversionContext(b, opts);
+  const { b, ctx, opts } = startStepGraph('moco_step', batch, options.opset);
   const graph = b.graph;
 
-  const shape = encoder.inputs[0]!.shape;
-  if (shape.length !== 4 || shape.slice(1).some((d) => d === null)) {
-    throw exportError(
-      'UNSUPPORTED',
-      `${where}: the encoder needs a fixed [H, W, C] image input, received [${shape.join(', ')}].`,
-    );
-  }
-  const [h, w, c] = shape.slice(1) as number[];
+  const [h, w, c] = imageInputShape(encoder, where);
   const nhwcViews = options.viewLayout === 'NHWC';
   const dimsOf = (n: number) => (nhwcViews ? [n, h!, w!, c!] : [n, c!, h!, w!]);
   const toNhwc = (x: string) => (nhwcViews ? x : b.transpose(x, NCHW_TO_NHWC, `${x}/to_nhwc`));

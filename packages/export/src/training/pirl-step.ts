@@ -1,15 +1,13 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { convertContainer } from '../convert-graph.js';
 import { exportError } from '../errors.js';
-import { GraphBuilder } from '../graph-builder.js';
+import type { GraphBuilder } from '../graph-builder.js';
 import { NCHW_TO_NHWC } from '../layers/layout.js';
-import { resolveOptions } from '../options.js';
 import { topologicalSort } from '../passes/graph-utils.js';
 import { emitL2Normalize } from './l2-normalize.js';
 import type { OptimizerSpec } from './optimizer.js';
-import { TrainingConversionContext } from './parameters.js';
 import { emitPirlNce } from './pirl-nce.js';
-import { finishStepGraph, type StepGraph } from './step-graph.js';
+import { finishStepGraph, type StepGraph, startStepGraph } from './step-graph.js';
 
 /** @experimental Options of {@link buildPirlStep}. */
 export interface PirlStepOptions {
@@ -91,14 +89,7 @@ export async function buildPirlStep(
     );
   }
   const optimizer = options.optimizer ?? { kind: 'adam' };
-  const opts = resolveOptions({
-    layout: 'NCHW',
-    opset: options.opset ?? 17,
-    dynamicBatch: false,
-    batchSize: batch,
-  });
-  const b = new GraphBuilder('pirl_step', opts.opset);
-  const ctx = new TrainingConversionContext(b, opts);
+  const { b, ctx, opts } = startStepGraph('pirl_step', batch, options.opset);
   const nhwcViews = options.viewLayout === 'NHWC';
   const inputs: PirlStepGraph['inputs'] = {
     image: 'image',

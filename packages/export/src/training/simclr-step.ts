@@ -1,14 +1,11 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { convertContainer } from '../convert-graph.js';
 import { exportError } from '../errors.js';
-import { GraphBuilder } from '../graph-builder.js';
 import { attr } from '../ir.js';
 import { NCHW_TO_NHWC } from '../layers/layout.js';
-import { resolveOptions } from '../options.js';
 import { emitNtXent } from './nt-xent.js';
 import type { OptimizerSpec } from './optimizer.js';
-import { TrainingConversionContext } from './parameters.js';
-import { finishStepGraph, type StepGraph } from './step-graph.js';
+import { finishStepGraph, imageInputShape, type StepGraph, startStepGraph } from './step-graph.js';
 
 /** @experimental Options of {@link buildSimclrStep}. */
 export interface SimclrStepOptions {
@@ -56,24 +53,10 @@ export async function buildSimclrStep(
   }
   const temperature = options.temperature ?? 0.5;
   const optimizer = options.optimizer ?? { kind: 'adam' };
-  const opts = resolveOptions({
-    layout: 'NCHW',
-    opset: options.opset ?? 17,
-    dynamicBatch: false,
-    batchSize: 2 * batch,
-  });
-  const b = new GraphBuilder('simclr_step', opts.opset);
-  const ctx = new TrainingConversionContext(b, opts);
+  const { b, ctx, opts } = startStepGraph('simclr_step', 2 * batch, options.opset);
   const graph = b.graph;
 
-  const shape = encoder.inputs[0]!.shape;
-  if (shape.length !== 4 || shape.slice(1).some((d) => d === null)) {
-    throw exportError(
-      'UNSUPPORTED',
-      `buildSimclrStep: the encoder needs a fixed [H, W, C] image input, received [${shape.join(', ')}].`,
-    );
-  }
-  const [h, w, c] = shape.slice(1) as number[];
+  const [h, w, c] = imageInputShape(encoder, 'buildSimclrStep');
   const nhwcViews = options.viewLayout === 'NHWC';
   const viewDims = nhwcViews ? [batch, h!, w!, c!] : [batch, c!, h!, w!];
   const inputs = { view1: 'view1', view2: 'view2', lr: 'lr', step: 'step' };

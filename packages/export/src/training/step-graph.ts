@@ -1,7 +1,7 @@
-import type { LayerVariable } from '@tensorflow/tfjs-layers';
+import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
 import { exportError } from '../errors.js';
-import type { GraphBuilder } from '../graph-builder.js';
-import type { ResolvedOptions } from '../options.js';
+import { GraphBuilder } from '../graph-builder.js';
+import { type ResolvedOptions, resolveOptions } from '../options.js';
 import { removeDeadNodes, topologicalSort } from '../passes/graph-utils.js';
 import { eliminateTransposes } from '../passes/transpose-elimination.js';
 import { serializeModel } from '../serialize.js';
@@ -10,7 +10,7 @@ import { differentiate } from './autodiff.js';
 import { lowerBatchNormTraining, useBatchStatistics } from './batch-norm-training.js';
 import { maxPoolUsesMask } from './grad-rules/max-pool.js';
 import { emitOptimizer, type OptimizerSpec, stateSlots } from './optimizer.js';
-import type { ParameterSource, TrainingConversionContext } from './parameters.js';
+import { type ParameterSource, TrainingConversionContext } from './parameters.js';
 import { inferShapes } from './shapes.js';
 
 /** @experimental One tensor the step graph takes and returns (a weight, a statistic, a state). */
@@ -52,6 +52,29 @@ export interface StepGraph {
   /** weight input name → gradient output name (only with `outputGradients`). */
   gradients: Map<string, string>;
   optimizer: OptimizerSpec;
+}
+
+/** A fresh builder and conversion context for a step graph over fixed batches of `batchSize`. */
+export function startStepGraph(
+  name: string,
+  batchSize: number,
+  opset = 17,
+): { b: GraphBuilder; ctx: TrainingConversionContext; opts: ResolvedOptions } {
+  const opts = resolveOptions({ layout: 'NCHW', opset, dynamicBatch: false, batchSize });
+  const b = new GraphBuilder(name, opts.opset);
+  return { b, ctx: new TrainingConversionContext(b, opts), opts };
+}
+
+/** The encoder's fixed [H, W, C] image input, or an UNSUPPORTED error naming `where`. */
+export function imageInputShape(encoder: LayersModel, where: string): [number, number, number] {
+  const shape = encoder.inputs[0]!.shape;
+  if (shape.length !== 4 || shape.slice(1).some((d) => d === null)) {
+    throw exportError(
+      'UNSUPPORTED',
+      `${where}: the encoder needs a fixed [H, W, C] image input, received [${shape.join(', ')}].`,
+    );
+  }
+  return shape.slice(1) as [number, number, number];
 }
 
 /** What a recipe's graph builder hands over once its forward pass and loss are in `b`. */

@@ -13,7 +13,7 @@ import type { Augmentation } from '../augment/augmentation.js';
 import { type ImageDataset, imageBatch } from '../datasets/dataset.js';
 import type { CompileContext, CompiledStep } from './compiled-step.js';
 import { graphOptimizer } from './graph-optimizer.js';
-import { readTfjsState, writeTfjsState } from './graph-state.js';
+import { openStepEngine } from './step-engine.js';
 
 /**
  * MoCo's step compiled to one ONNX graph: the views and the Shuffle BN permutation drawn from
@@ -59,11 +59,7 @@ export async function compileMocoStep(
       viewLayout: 'NHWC',
     },
   );
-  await readTfjsState(graph.state, ctx.optimizer, slots);
-  const engine = await experimental.OrtTrainingEngine.create(ctx.runtime, graph, {
-    threads: ctx.threads,
-    startStep: ctx.startStep,
-  });
+  const { engine, sync, release } = await openStepEngine(graph, ctx, slots);
   const dim = parts.head.outputDim;
   return {
     async run(indices: Int32Array, rng: Rng, lr: number): Promise<number> {
@@ -107,15 +103,7 @@ export async function compileMocoStep(
         tf.dispose([x1!, x2!, ...shuffled]);
       }
     },
-    sync: () =>
-      writeTfjsState(
-        graph.state,
-        (input) => engine.value(input),
-        ctx.optimizer,
-        ctx.trainable,
-        slots,
-        engine.stepCount,
-      ),
-    release: () => engine.release(),
+    sync,
+    release,
   };
 }

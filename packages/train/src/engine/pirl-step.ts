@@ -7,7 +7,7 @@ import { jigsaw } from '../augment/jigsaw.js';
 import { type ImageDataset, imageBatch } from '../datasets/dataset.js';
 import type { CompileContext, CompiledStep } from './compiled-step.js';
 import { graphOptimizer } from './graph-optimizer.js';
-import { readTfjsState, writeTfjsState } from './graph-state.js';
+import { openStepEngine } from './step-engine.js';
 
 /**
  * PIRL's step compiled to one ONNX graph: the jigsaw patches and the image view drawn from `rng`
@@ -40,11 +40,7 @@ export async function compilePirlStep(
     optimizer: spec,
     viewLayout: 'NHWC',
   });
-  await readTfjsState(graph.state, ctx.optimizer, slots);
-  const engine = await experimental.OrtTrainingEngine.create(ctx.runtime, graph, {
-    threads: ctx.threads,
-    startStep: ctx.startStep,
-  });
+  const { engine, sync, release } = await openStepEngine(graph, ctx, slots);
   const cells = parts.grid * parts.grid;
   return {
     async run(indices: Int32Array, rng: Rng, lr: number): Promise<number> {
@@ -86,15 +82,7 @@ export async function compilePirlStep(
         tf.dispose(tensors);
       }
     },
-    sync: () =>
-      writeTfjsState(
-        graph.state,
-        (input) => engine.value(input),
-        ctx.optimizer,
-        ctx.trainable,
-        slots,
-        engine.stepCount,
-      ),
-    release: () => engine.release(),
+    sync,
+    release,
   };
 }

@@ -7,7 +7,7 @@ import type { ImageDataset } from '../datasets/dataset.js';
 import { twoViews } from '../recipes/two-views.js';
 import type { CompileContext, CompiledStep } from './compiled-step.js';
 import { graphOptimizer } from './graph-optimizer.js';
-import { readTfjsState, writeTfjsState } from './graph-state.js';
+import { openStepEngine } from './step-engine.js';
 
 /**
  * SimCLR's step compiled to one ONNX graph: the same two augmented views the tfjs step draws
@@ -31,11 +31,7 @@ export async function compileSimclrStep(
     optimizer: spec,
     viewLayout: 'NHWC',
   });
-  await readTfjsState(graph.state, ctx.optimizer, slots);
-  const engine = await experimental.OrtTrainingEngine.create(ctx.runtime, graph, {
-    threads: ctx.threads,
-    startStep: ctx.startStep,
-  });
+  const { engine, sync, release } = await openStepEngine(graph, ctx, slots);
   return {
     async run(indices: Int32Array, rng: Rng, lr: number): Promise<number> {
       const views = twoViews(parts.dataset, indices, parts.pipeline, rng);
@@ -46,15 +42,7 @@ export async function compileSimclrStep(
         tf.dispose(views);
       }
     },
-    sync: () =>
-      writeTfjsState(
-        graph.state,
-        (input) => engine.value(input),
-        ctx.optimizer,
-        ctx.trainable,
-        slots,
-        engine.stepCount,
-      ),
-    release: () => engine.release(),
+    sync,
+    release,
   };
 }

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { TrainConfig } from '../../src/loop/config.js';
 import { trainSimCLR } from '../../src/recipes/simclr.js';
 import { tinyImages } from '../fixtures/resume-setup.js';
+import { expectClose } from './compare.js';
 
 useCpuBackend();
 
@@ -36,17 +37,6 @@ async function simclr(extra: Partial<TrainConfig> = {}): Promise<Run> {
   r.encoder.model.dispose();
   r.head.model.dispose();
   return { losses, weights, engine: r.engine, ...(r.engineNote ? { note: r.engineNote } : {}) };
-}
-
-function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number) {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  let scale = 1e-3;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  expect(worst / scale).toBeLessThan(tol);
 }
 
 const expectSameRun = (a: Run, b: Run, tol: number) => {

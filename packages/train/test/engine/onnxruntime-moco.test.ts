@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { TrainConfig } from '../../src/loop/config.js';
 import { trainMoCo } from '../../src/recipes/moco.js';
 import { tinyImages } from '../fixtures/resume-setup.js';
+import { expectClose } from './compare.js';
 
 useCpuBackend();
 
@@ -49,17 +50,6 @@ async function moco(extra: Partial<TrainConfig> = {}): Promise<Run> {
   r.encoder.model.dispose();
   r.head.model.dispose();
   return run;
-}
-
-function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string) {
-  expect(a.length, what).toBe(b.length);
-  let worst = 0;
-  let scale = 1e-3;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  expect(worst / scale, what).toBeLessThan(tol);
 }
 
 const expectSameRun = (a: Run, b: Run, tol: number) => {

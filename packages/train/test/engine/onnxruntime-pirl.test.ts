@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { ImageDataset } from '../../src/datasets/dataset.js';
 import type { TrainConfig } from '../../src/loop/config.js';
 import { trainPIRL } from '../../src/recipes/pirl.js';
+import { expectClose } from './compare.js';
 
 useCpuBackend();
 
@@ -58,17 +59,6 @@ async function pirl(extra: Partial<TrainConfig> = {}): Promise<Run> {
   r.heads.joint.dispose();
   r.encoder.model.dispose();
   return { losses, state, engine: r.engine };
-}
-
-function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string) {
-  expect(a.length, what).toBe(b.length);
-  let worst = 0;
-  let scale = 1e-3;
-  for (let i = 0; i < a.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  expect(worst / scale, what).toBeLessThan(tol);
 }
 
 const expectSameRun = (a: Run, b: Run, tol: number) => {
