@@ -70,9 +70,9 @@ export async function compileMocoStep(
       // The permutation applyTraining would draw next (none for one group).
       const plan = groups > 1 ? shufflePlan(batch, groups, rng) : undefined;
       const order = plan ? Array.from(plan.permutation) : undefined;
-      const shuffled = tf.tidy(() =>
-        order ? [tf.gather(x1!, order), tf.gather(x2!, order)] : [tf.clone(x1!), tf.clone(x2!)],
-      );
+      const shuffled = order
+        ? tf.tidy(() => [tf.gather(x1!, order), tf.gather(x2!, order)])
+        : [x1!, x2!];
       try {
         const [queries, keys] = (await Promise.all(shuffled.map((t) => t.data()))) as [
           Float32Array,

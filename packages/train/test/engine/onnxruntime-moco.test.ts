@@ -1,9 +1,6 @@
 // MoCo on the onnxruntime engine: the same run as the tfjs engine (same batches, augmentations,
 // Shuffle BN permutations), with the key encoder's EMA in the graph and the queue fed and filled
 // from it; checkpoints resume exactly and move between engines.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { convEncoder, NegativeQueue } from '@ebmjs/models';
 import { useCpuBackend } from '@ebmjs/test-utils';
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { TrainConfig } from '../../src/loop/config.js';
 import { trainMoCo } from '../../src/recipes/moco.js';
 import { tinyImages } from '../fixtures/resume-setup.js';
-import { expectClose } from './compare.js';
+import { expectResumes, expectSameRun } from './compare.js';
 
 useCpuBackend();
 
@@ -52,12 +49,6 @@ async function moco(extra: Partial<TrainConfig> = {}): Promise<Run> {
   return run;
 }
 
-const expectSameRun = (a: Run, b: Run, tol: number) => {
-  expectClose(a.losses, b.losses, tol, 'losses');
-  expect(a.state.length).toBe(b.state.length);
-  a.state.forEach((w, i) => expectClose(w, b.state[i]!, tol, `state tensor ${i}`));
-};
-
 describe("engine 'onnxruntime' (MoCo)", () => {
   it('runs the same 8 steps as the tfjs engine: losses, query and key weights and statistics, and the queue to 1e-4', async () => {
     const tfjs = await moco({ engine: 'tfjs' });
@@ -87,17 +78,6 @@ describe("engine 'onnxruntime' (MoCo)", () => {
   });
 
   it('resumes exactly on the same engine, and a checkpoint moves between engines both ways', async () => {
-    const straight = await moco({ engine: 'onnxruntime' });
-    const stopAndResume = async (first: 'tfjs' | 'onnxruntime', second: 'tfjs' | 'onnxruntime') => {
-      const runDir = await mkdtemp(join(tmpdir(), 'ebm-ort-moco-'));
-      const a = await moco({ engine: first, runDir, maxSteps: 3 });
-      const b = await moco({ engine: second, runDir, resume: true });
-      return { ...b, losses: [...a.losses, ...b.losses] };
-    };
-    const same = await stopAndResume('onnxruntime', 'onnxruntime');
-    expect(same.losses).toEqual(straight.losses);
-    same.state.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(straight.state[i]!)));
-    expectSameRun(await stopAndResume('tfjs', 'onnxruntime'), straight, 1e-4);
-    expectSameRun(await stopAndResume('onnxruntime', 'tfjs'), straight, 1e-4);
+    await expectResumes(moco, 3, 1e-4);
   });
 });

@@ -1,9 +1,6 @@
 // PIRL on the onnxruntime engine: the same run as the tfjs engine (same views, jigsaw cuts and
 // bank negatives), the trunk shared by the image and the nine patches in one graph, the memory
 // bank fed from and moved by the graph; checkpoints resume exactly and move between engines.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Rng } from '@ebmjs/core';
 import { convEncoder } from '@ebmjs/models';
 import { useCpuBackend } from '@ebmjs/test-utils';
@@ -12,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { ImageDataset } from '../../src/datasets/dataset.js';
 import type { TrainConfig } from '../../src/loop/config.js';
 import { trainPIRL } from '../../src/recipes/pirl.js';
-import { expectClose } from './compare.js';
+import { expectResumes, expectSameRun } from './compare.js';
 
 useCpuBackend();
 
@@ -61,12 +58,6 @@ async function pirl(extra: Partial<TrainConfig> = {}): Promise<Run> {
   return { losses, state, engine: r.engine };
 }
 
-const expectSameRun = (a: Run, b: Run, tol: number) => {
-  expectClose(a.losses, b.losses, tol, 'losses');
-  expect(a.state.length).toBe(b.state.length);
-  a.state.forEach((w, i) => expectClose(w, b.state[i]!, tol, `state tensor ${i}`));
-};
-
 describe("engine 'onnxruntime' (PIRL)", () => {
   it('runs the same 6 steps as the tfjs engine: losses, weights, BatchNorm statistics and the memory bank to 1e-4', async () => {
     const start = tf.memory().numTensors;
@@ -81,17 +72,6 @@ describe("engine 'onnxruntime' (PIRL)", () => {
   });
 
   it('resumes exactly on the same engine, and a checkpoint moves between engines both ways', async () => {
-    const straight = await pirl({ engine: 'onnxruntime' });
-    const stopAndResume = async (first: 'tfjs' | 'onnxruntime', second: 'tfjs' | 'onnxruntime') => {
-      const runDir = await mkdtemp(join(tmpdir(), 'ebm-ort-pirl-'));
-      const a = await pirl({ engine: first, runDir, maxSteps: 2 });
-      const b = await pirl({ engine: second, runDir, resume: true });
-      return { ...b, losses: [...a.losses, ...b.losses] };
-    };
-    const same = await stopAndResume('onnxruntime', 'onnxruntime');
-    expect(same.losses).toEqual(straight.losses);
-    same.state.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(straight.state[i]!)));
-    expectSameRun(await stopAndResume('tfjs', 'onnxruntime'), straight, 1e-4);
-    expectSameRun(await stopAndResume('onnxruntime', 'tfjs'), straight, 1e-4);
+    await expectResumes(pirl, 2, 1e-4);
   });
 });
