@@ -44,8 +44,9 @@ export interface OrtTrainingEngineOptions {
 /**
  * @experimental Runs a compiled training step ({@link buildSimclrStep}, {@link buildMocoStep},
  * {@link buildPirlStep}) as one `session.run` per step. Weights, moving statistics and optimizer
- * state live in two preallocated sets of buffers that swap roles each step (fed from one, written into the other as preallocated outputs), so a
- * step moves only the batch in and the loss (and the graph's per-step outputs) out.
+ * state live in two preallocated sets of buffers that swap roles each step (fed from one, written
+ * into the other as preallocated outputs), so a step moves only the batch in and the loss (and
+ * the graph's per-step outputs) out.
  */
 export class OrtTrainingEngine {
   readonly graph: StepGraph;
