@@ -71,3 +71,11 @@ export function differentiate(
   }
   return grads;
 }
+
+/**
+ * ebm.js's StopGradient marker (its rule sends nothing back) becomes an Identity, what a runtime
+ * runs: call it after `differentiate`.
+ */
+export function lowerStopGradient(b: GraphBuilder): void {
+  for (const node of b.graph.nodes) if (node.opType === 'StopGradient') node.opType = 'Identity';
+}

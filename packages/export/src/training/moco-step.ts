@@ -1,12 +1,17 @@
-import type { LayersModel, LayerVariable } from '@tensorflow/tfjs-layers';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { convertContainer } from '../convert-graph.js';
 import { exportError } from '../errors.js';
 import { attr } from '../ir.js';
-import { NCHW_TO_NHWC } from '../layers/layout.js';
 import { emitInfoNce } from './info-nce.js';
 import { emitL2Normalize } from './l2-normalize.js';
 import type { OptimizerSpec } from './optimizer.js';
-import { finishStepGraph, imageInputShape, type StepGraph, startStepGraph } from './step-graph.js';
+import {
+  finishStepGraph,
+  pairMomentumTargets,
+  type StepGraph,
+  startStepGraph,
+} from './step-graph.js';
+import { assertStepBatch, declareImageInputs, outputWidth } from './step-inputs.js';
 
 /** @experimental Options of {@link buildMocoStep}. */
 export interface MocoStepOptions {
@@ -67,12 +72,7 @@ export async function buildMocoStep(
 ): Promise<MocoStepGraph> {
   const where = 'buildMocoStep';
   const batch = options.batchSize;
-  if (!Number.isInteger(batch) || batch < 2) {
-    throw exportError(
-      'INVALID_ARGUMENT',
-      `${where}: batchSize must be an integer ≥ 2, received ${String(batch)}.`,
-    );
-  }
+  assertStepBatch(batch, where);
   const queueSize = options.queueSize;
   if (!Number.isInteger(queueSize) || queueSize < 1) {
     throw exportError(
@@ -95,14 +95,7 @@ export async function buildMocoStep(
   const { b, ctx, opts } = startStepGraph('moco_step', batch, options.opset);
   const graph = b.graph;
 
-  const [h, w, c] = imageInputShape(encoder, where);
-  const nhwcViews = options.viewLayout === 'NHWC';
-  const dimsOf = (n: number) => (nhwcViews ? [n, h!, w!, c!] : [n, c!, h!, w!]);
-  const toNhwc = (x: string) => (nhwcViews ? x : b.transpose(x, NCHW_TO_NHWC, `${x}/to_nhwc`));
-  const embeddingDim = head.outputs[0]!.shape.at(-1);
-  if (typeof embeddingDim !== 'number') {
-    throw exportError('UNSUPPORTED', `${where}: the head needs a fixed output size.`);
-  }
+  const embeddingDim = outputWidth(head, where);
   const inputs: MocoStepGraph['inputs'] = {
     queries: 'queries',
     keys: groups.map((_, g) => `keys_${g}`),
@@ -111,15 +104,20 @@ export async function buildMocoStep(
     step: 'step',
     momentum: 'momentum',
   };
-  const data = [
-    { name: inputs.queries, dims: dimsOf(batch) },
-    ...inputs.keys.map((name, g) => ({ name, dims: dimsOf(groups[g]!) })),
-    { name: inputs.queue, dims: [queueSize, embeddingDim] },
-  ];
-  for (const d of data) {
-    b.reserve(d.name);
-    graph.inputs.push({ name: d.name, dataType: 'float32', shape: d.dims });
-  }
+  const views = declareImageInputs(
+    b,
+    encoder,
+    [
+      { name: inputs.queries, rows: batch },
+      ...inputs.keys.map((name, g) => ({ name, rows: groups[g]! })),
+    ],
+    options.viewLayout,
+    where,
+  );
+  const data = [...views.data, { name: inputs.queue, dims: [queueSize, embeddingDim] }];
+  b.reserve(inputs.queue);
+  graph.inputs.push({ name: inputs.queue, dataType: 'float32', shape: [queueSize, embeddingDim] });
+  const toNhwc = views.nhwc;
 
   const [features] = await convertContainer(ctx, encoder, [toNhwc(inputs.queries)]);
   const [query] = await convertContainer(ctx, head, [features!]);
@@ -147,34 +145,9 @@ export async function buildMocoStep(
     optimizer,
     outputGradients: options.outputGradients ?? false,
     momentumTargets: new Map([
-      ...pairByName(keyEncoder, encoder, where),
-      ...pairByName(keyHead, head, where),
+      ...pairMomentumTargets(keyEncoder, encoder, where),
+      ...pairMomentumTargets(keyHead, head, where),
     ]),
   });
   return { ...step, inputs, keys: 'keys' };
-}
-
-/** Each weight of the momentum copy `target` → the same-named, same-shaped weight of `online`. */
-function pairByName(
-  target: LayersModel,
-  online: LayersModel,
-  where: string,
-): [LayerVariable, LayerVariable][] {
-  const byName = new Map(online.weights.map((w) => [w.originalName, w]));
-  if (target.weights.length !== online.weights.length) {
-    throw exportError(
-      'SHAPE_MISMATCH',
-      `${where}: the momentum copy ${target.name} holds ${target.weights.length} weights, its online model ${online.name} ${online.weights.length}.`,
-    );
-  }
-  return target.weights.map((t) => {
-    const w = byName.get(t.originalName);
-    if (w === undefined || w.shape.join() !== t.shape.join()) {
-      throw exportError(
-        'SHAPE_MISMATCH',
-        `${where}: weight ${t.originalName} of ${target.name} has no counterpart of the same shape in ${online.name}.`,
-      );
-    }
-    return [t, w];
-  });
 }

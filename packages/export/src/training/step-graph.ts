@@ -6,7 +6,7 @@ import { removeDeadNodes, topologicalSort } from '../passes/graph-utils.js';
 import { eliminateTransposes } from '../passes/transpose-elimination.js';
 import { serializeModel } from '../serialize.js';
 import { EBMJS_VERSION } from '../version.js';
-import { differentiate } from './autodiff.js';
+import { differentiate, lowerStopGradient } from './autodiff.js';
 import { lowerBatchNormTraining, useBatchStatistics } from './batch-norm-training.js';
 import { maxPoolUsesMask } from './grad-rules/max-pool.js';
 import { emitOptimizer, type OptimizerSpec, stateSlots } from './optimizer.js';
@@ -77,6 +77,31 @@ export function imageInputShape(encoder: LayersModel, where: string): [number, n
   return shape.slice(1) as [number, number, number];
 }
 
+/** Each weight of the momentum copy `target` → the same-named, same-shaped weight of `online`. */
+export function pairMomentumTargets(
+  target: LayersModel,
+  online: LayersModel,
+  where: string,
+): [LayerVariable, LayerVariable][] {
+  const byName = new Map(online.weights.map((w) => [w.originalName, w]));
+  if (target.weights.length !== online.weights.length) {
+    throw exportError(
+      'SHAPE_MISMATCH',
+      `${where}: the momentum copy ${target.name} holds ${target.weights.length} weights, its online model ${online.name} ${online.weights.length}.`,
+    );
+  }
+  return target.weights.map((t) => {
+    const w = byName.get(t.originalName);
+    if (w === undefined || w.shape.join() !== t.shape.join()) {
+      throw exportError(
+        'SHAPE_MISMATCH',
+        `${where}: weight ${t.originalName} of ${target.name} has no counterpart of the same shape in ${online.name}.`,
+      );
+    }
+    return [t, w];
+  });
+}
+
 /** What a recipe's graph builder hands over once its forward pass and loss are in `b`. */
 export interface StepGraphParts {
   b: GraphBuilder;
@@ -108,7 +133,8 @@ export function finishStepGraph(parts: StepGraphParts): StepGraph {
   const graph = b.graph;
   const bind = (value: string, name: string, dims: number[]) => {
     b.reserve(name);
-    b.node('Identity', [value], { outputNames: [name] });
+    // (A weight's summed gradient may already carry the name `<weight>/grad`.)
+    if (value !== name) b.node('Identity', [value], { outputNames: [name] });
     graph.outputs.push({ name, dataType: 'float32', shape: dims });
   };
   bind(parts.loss, 'loss', []);
@@ -166,8 +192,7 @@ export function finishStepGraph(parts: StepGraphParts): StepGraph {
   }
   const shapes = inferShapes(graph);
   const grads = differentiate(b, shapes, parts.loss, weights);
-  // ebm.js's StopGradient marker (its rule sends nothing back) is an Identity to a runtime.
-  for (const node of graph.nodes) if (node.opType === 'StopGradient') node.opType = 'Identity';
+  lowerStopGradient(b);
 
   const scalars: StepGraph['scalars'] = { lr: 'lr', step: 'step' };
   if (targets.size > 0) scalars.momentum = 'momentum';

@@ -387,8 +387,8 @@ const CASES: Record<string, OpCase[]> = {
 describe('gradient rules against tf.grads (cpu backend), ≤ 1e-4 relative', () => {
   it('every registered rule has a case', () => {
     const tested = new Set(Object.keys(CASES));
-    // StopGradient is ebm.js's marker, an Identity by the time a runtime sees it: the PIRL step's
-    // parity test (its NCE shift carries no gradient in @ebmjs/losses) covers it.
+    // StopGradient is ebm.js's marker, an Identity by the time a runtime sees it: the negative
+    // cosine's case in loss-emitters.test.ts and the PIRL step's parity test cover it.
     const untested = new Set(['Shape', 'StopGradient']);
     expect(Object.keys(GRAD_RULES).filter((k) => !tested.has(k) && !untested.has(k))).toEqual([]);
   });

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../../src/graph-builder.js';
 import { serializeModel } from '../../src/serialize.js';
-import { differentiate } from '../../src/training/autodiff.js';
+import { differentiate, lowerStopGradient } from '../../src/training/autodiff.js';
 import { lowerBatchNormTraining } from '../../src/training/batch-norm-training.js';
 import { inferShapes } from '../../src/training/shapes.js';
 import { uniform } from '../helpers.js';
@@ -82,6 +82,7 @@ export async function gradError(c: OpCase): Promise<{ forward: number; grads: nu
       shape: i === 0 ? yShape : shapes.get(wrt[i - 1]!)!,
     });
   });
+  lowerStopGradient(b);
   lowerBatchNormTraining(b, shapes);
   const bytes = serializeModel(b.graph, {
     irVersion: 8,
