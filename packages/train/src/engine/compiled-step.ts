@@ -18,13 +18,20 @@ export interface CompileContext {
   threads: number;
 }
 
+/** Where a step stands in the run's plan (what the tfjs step's `afterStep` is told). */
+export interface StepProgress {
+  /** 0-based index of this step in the run. */
+  step: number;
+  totalSteps: number;
+}
+
 /** A recipe's training step running as one compiled ONNX graph (the onnxruntime engine). */
 export interface CompiledStep {
   /**
    * One optimizer step on the batch `indices`, drawing its randomness (augmentations) from
    * `rng` exactly as the recipe's tfjs step does, at learning rate `lr`. Returns the loss.
    */
-  run(indices: Int32Array, rng: Rng, lr: number): Promise<number>;
+  run(indices: Int32Array, rng: Rng, lr: number, progress: StepProgress): Promise<number>;
   /**
    * Writes the graph's weights, moving statistics and optimizer state back into the tfjs models
    * and optimizer, so checkpoints, evaluations and the returned encoder see the trained values.

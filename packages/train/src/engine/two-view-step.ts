@@ -1,43 +1,44 @@
-import type { Rng } from '@ebmjs/core';
-import { experimental } from '@ebmjs/export';
-import type { Encoder, Head } from '@ebmjs/models';
+import { EbmError, type Rng } from '@ebmjs/core';
+import type { experimental } from '@ebmjs/export';
+import type { MomentumEncoder } from '@ebmjs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Augmentation } from '../augment/augmentation.js';
 import type { ImageDataset } from '../datasets/dataset.js';
 import { twoViews } from '../recipes/two-views.js';
-import type { CompileContext, CompiledStep } from './compiled-step.js';
+import type { CompileContext, CompiledStep, StepProgress } from './compiled-step.js';
 import { graphOptimizer } from './graph-optimizer.js';
 import { openStepEngine } from './step-engine.js';
 
 /**
- * SimCLR's step compiled to one ONNX graph: the same two augmented views the tfjs step draws
- * (same rng calls, so both engines see the same batches), the encoder and head in training mode
- * over the 2B views, NT-Xent, gradients and the optimizer update inside the graph.
+ * A two-view recipe's step (SimCLR, VICReg, Barlow Twins, SimSiam, BYOL) compiled to one ONNX
+ * graph: the same two augmented views the tfjs step draws (same rng calls, so both engines see
+ * the same batches), fed in tfjs's NHWC layout; `build` compiles the graph for the optimizer.
+ * With `target`, the graph moves the momentum target by EMA at `momentum(progress)` (what the
+ * tfjs step's `afterStep` passes to `target.update`), and the target counts the update.
  */
-export async function compileSimclrStep(
+export async function compileTwoViewStep(
   parts: {
     dataset: ImageDataset;
-    encoder: Encoder;
-    head: Head;
     pipeline: Augmentation;
-    temperature: number;
+    build: (optimizer: experimental.OptimizerSpec) => Promise<experimental.TwoViewStepGraph>;
+    target?: { encoder: MomentumEncoder; momentum: (progress: StepProgress) => number };
   },
   ctx: CompileContext,
 ): Promise<CompiledStep> {
   const { spec, slots } = graphOptimizer(ctx.optimizerConfig, ctx.recipe);
-  const graph = await experimental.buildSimclrStep(parts.encoder.model, parts.head.model, {
-    batchSize: ctx.batchSize,
-    temperature: parts.temperature,
-    optimizer: spec,
-    viewLayout: 'NHWC',
-  });
+  const graph = await parts.build(spec);
   const { engine, sync, release } = await openStepEngine(graph, ctx, slots);
+  const { target } = parts;
   return {
-    async run(indices: Int32Array, rng: Rng, lr: number): Promise<number> {
+    async run(indices: Int32Array, rng: Rng, lr: number, progress: StepProgress) {
       const views = twoViews(parts.dataset, indices, parts.pipeline, rng);
       try {
-        const [view1, view2] = await Promise.all(views.map((v) => v.data()));
-        return (await engine.step(view1 as Float32Array, view2 as Float32Array, lr)).loss;
+        const [view1, view2] = (await Promise.all(views.map((v) => v.data()))) as Float32Array[];
+        const data = { [graph.inputs.view1]: view1!, [graph.inputs.view2]: view2! };
+        if (target === undefined) return (await engine.run(data, { lr })).loss;
+        const out = await engine.run(data, { lr, momentum: target.momentum(progress) });
+        target.encoder.recordUpdate();
+        return out.loss;
       } finally {
         tf.dispose(views);
       }
@@ -45,4 +46,13 @@ export async function compileSimclrStep(
     sync,
     release,
   };
+}
+
+/** The compiled steps take two views; multi-crop stays on the tfjs engine. */
+export function assertTwoViews(multiCrop: unknown, recipe: string): void {
+  if (multiCrop)
+    throw new EbmError(
+      'UNSUPPORTED',
+      `${recipe}: engine 'onnxruntime' compiles the two-view step; multiCrop needs engine 'tfjs'.`,
+    );
 }

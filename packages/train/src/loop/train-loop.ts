@@ -393,7 +393,7 @@ async function train(
         const logged = logEvery > 0 && (globalStep + 1) % logEvery === 0;
         let gradNorm: number | undefined;
         let loss: number;
-        if (compiled) loss = await compiled.run(indices, rng, lr);
+        if (compiled) loss = await compiled.run(indices, rng, lr, { step: globalStep, totalSteps });
         else {
           const measured = await tfjsStep(indices, logged);
           loss = measured.loss;

@@ -59,5 +59,6 @@ export async function trainBarlowTwins(given: BarlowTwinsConfig): Promise<Barlow
     depth: 3,
     loss: barlowTwins({ lambda }),
     settings: { lambda },
+    graphLoss: { kind: 'barlow-twins', lambda },
   });
 }

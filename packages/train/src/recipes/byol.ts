@@ -1,10 +1,14 @@
 import { resolveOptions } from '@ebmjs/contract';
 import { type Rng, untaped } from '@ebmjs/core';
+import { experimental } from '@ebmjs/export';
 import { negativeCosine } from '@ebmjs/losses';
 import { type Encoder, type Head, MomentumEncoder } from '@ebmjs/models';
 import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Augmentation } from '../augment/augmentation.js';
 import { datasetSize, type ImageDataset } from '../datasets/dataset.js';
+import type { StepProgress } from '../engine/compiled-step.js';
+import { assertTwoViews, compileTwoViewStep } from '../engine/two-view-step.js';
 import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
 import {
@@ -113,6 +117,23 @@ export async function trainBYOL(given: BYOLConfig): Promise<BYOLResult> {
     },
     afterStep: (_, { step, totalSteps }) => {
       target.update(cosineMomentum(momentum, step, totalSteps));
+    },
+    compile: (ctx) => {
+      assertTwoViews(crop, 'trainBYOL');
+      const [targetEncoder, targetProjector] = target.targets as [LayersModel, LayersModel];
+      const build = (optimizer: experimental.OptimizerSpec) =>
+        experimental.buildPredictorStep(encoder.model, projector.model, predictor.model, {
+          batchSize: ctx.batchSize,
+          target: { encoder: targetEncoder, projector: targetProjector },
+          optimizer,
+          viewLayout: 'NHWC',
+        });
+      const schedule = ({ step, totalSteps }: StepProgress) =>
+        cosineMomentum(momentum, step, totalSteps);
+      return compileTwoViewStep(
+        { dataset, pipeline, build, target: { encoder: target, momentum: schedule } },
+        ctx,
+      );
     },
     models: () => ({
       encoder: encoder.model,

@@ -1,8 +1,10 @@
 import type { Rng } from '@ebmjs/core';
+import { experimental } from '@ebmjs/export';
 import type { TwoViewLoss } from '@ebmjs/losses';
 import type { Encoder, Head } from '@ebmjs/models';
 import type { Augmentation } from '../augment/augmentation.js';
 import { datasetSize, type ImageDataset } from '../datasets/dataset.js';
+import { assertTwoViews, compileTwoViewStep } from '../engine/two-view-step.js';
 import type { TrainConfig, TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
 import {
@@ -34,6 +36,8 @@ export interface JointEmbeddingSpec {
   loss: TwoViewLoss;
   /** The loss's settings, for the resume fingerprint. */
   settings: Record<string, unknown>;
+  /** The same loss for the compiled step (engine 'onnxruntime'). */
+  graphLoss: experimental.JointEmbeddingLoss;
 }
 
 /**
@@ -69,6 +73,17 @@ export async function trainJointEmbedding(
       }
       const [x1, x2] = twoViews(dataset, indices, pipeline, rng);
       return spec.loss(project(x1), project(x2));
+    },
+    compile: (ctx) => {
+      assertTwoViews(crop, recipe);
+      const build = (optimizer: experimental.OptimizerSpec) =>
+        experimental.buildJointEmbeddingStep(encoder.model, projector.model, {
+          batchSize: ctx.batchSize,
+          loss: spec.graphLoss,
+          optimizer,
+          viewLayout: 'NHWC',
+        });
+      return compileTwoViewStep({ dataset, pipeline, build }, ctx);
     },
     models: () => ({ encoder: encoder.model, projector: projector.model }),
     fingerprint: {

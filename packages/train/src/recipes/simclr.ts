@@ -1,12 +1,13 @@
 import { resolveOptions } from '@ebmjs/contract';
-import { EbmError, type Rng, untaped } from '@ebmjs/core';
+import { type Rng, untaped } from '@ebmjs/core';
+import { experimental } from '@ebmjs/export';
 import { ntXent } from '@ebmjs/losses';
 import { type Encoder, type Head, projectionHead } from '@ebmjs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Augmentation } from '../augment/augmentation.js';
 import * as presets from '../augment/presets.js';
 import { datasetSize, type ImageDataset } from '../datasets/dataset.js';
-import { compileSimclrStep } from '../engine/simclr-step.js';
+import { assertTwoViews, compileTwoViewStep } from '../engine/two-view-step.js';
 import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
 import {
@@ -101,12 +102,15 @@ export async function trainSimCLR(given: SimCLRConfig): Promise<SimCLRResult> {
       return loss(z1, z2);
     },
     compile: (ctx) => {
-      if (crop)
-        throw new EbmError(
-          'UNSUPPORTED',
-          `trainSimCLR: engine 'onnxruntime' compiles the two-view step; multiCrop needs engine 'tfjs'.`,
-        );
-      return compileSimclrStep({ dataset, encoder, head, pipeline, temperature }, ctx);
+      assertTwoViews(crop, 'trainSimCLR');
+      const build = (optimizer: experimental.OptimizerSpec) =>
+        experimental.buildSimclrStep(encoder.model, head.model, {
+          batchSize: ctx.batchSize,
+          temperature,
+          optimizer,
+          viewLayout: 'NHWC',
+        });
+      return compileTwoViewStep({ dataset, pipeline, build }, ctx);
     },
     models: () => ({ encoder: encoder.model, head: head.model }),
     fingerprint: {

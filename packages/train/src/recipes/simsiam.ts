@@ -1,10 +1,12 @@
 import { resolveOptions } from '@ebmjs/contract';
 import type { Rng } from '@ebmjs/core';
+import { experimental } from '@ebmjs/export';
 import { negativeCosine } from '@ebmjs/losses';
 import type { Encoder, Head } from '@ebmjs/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Augmentation } from '../augment/augmentation.js';
 import { datasetSize, type ImageDataset } from '../datasets/dataset.js';
+import { assertTwoViews, compileTwoViewStep } from '../engine/two-view-step.js';
 import { TRAIN_CONFIG_KEYS, type TrainConfig, type TrainResult } from '../loop/config.js';
 import { runTrainingLoop } from '../loop/train-loop.js';
 import {
@@ -99,6 +101,16 @@ export async function trainSimSiam(given: SimSiamConfig): Promise<SimSiamResult>
       const z1 = project(x1);
       const z2 = project(x2);
       return tf.mul(tf.add(d(predict(z1), z2), d(predict(z2), z1)), 0.5) as tf.Scalar;
+    },
+    compile: (ctx) => {
+      assertTwoViews(crop, 'trainSimSiam');
+      const build = (optimizer: experimental.OptimizerSpec) =>
+        experimental.buildPredictorStep(encoder.model, projector.model, predictor.model, {
+          batchSize: ctx.batchSize,
+          optimizer,
+          viewLayout: 'NHWC',
+        });
+      return compileTwoViewStep({ dataset, pipeline, build }, ctx);
     },
     models: () => ({
       encoder: encoder.model,

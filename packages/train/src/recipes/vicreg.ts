@@ -66,5 +66,6 @@ export async function trainVICReg(given: VICRegConfig): Promise<VICRegResult> {
     depth: 3,
     loss: vicReg({ invariance, variance, covariance }),
     settings: { invariance, variance, covariance },
+    graphLoss: { kind: 'vicreg', invariance, variance, covariance },
   });
 }
