@@ -58,7 +58,7 @@ describe('experimental SimSiam training step (buildPredictorStep) on onnxruntime
     for (const s of weights) {
       const g = out.gradients.get(s.input)!;
       const ours = s.source!.perm ? toTfjsLayout(g, s.dims, s.source!.perm) : g;
-      const ref = grads[s.source!.variable.read().name]!.dataSync();
+      const ref = grads[(s.source!.variable.read() as tf.Variable).name]!.dataSync();
       // Scale floor 1e-3: the projector's last bias has an exactly zero gradient (the predictor's
       // BatchNorm removes a shift of z), which both sides compute as rounding noise.
       let worst = 0;
